@@ -1,0 +1,22 @@
+public import BridgeModel
+
+/// One configured adapter instance.
+///
+/// An adapter sees two things only: the ``InboundSink`` it hands received items to, and the ``Delivery``
+/// values the delivery workers give it. It never holds a reference to another adapter, the router or the
+/// store, so nothing it receives can reach another protocol except through the inbox and the policy gate.
+public protocol Adapter: Sendable {
+    var name: String { get }
+    /// The org this adapter speaks for; inbound senders must belong to it.
+    var org: String { get }
+    /// Whether ``deliver(_:)`` can be called (an inbound-only webhook cannot deliver).
+    var canDeliver: Bool { get }
+
+    /// Runs the adapter's own inbound loop until the task is cancelled. Adapters fed by the shared public
+    /// listener (webhooks) or with no inbound side (spool) return immediately.
+    func run(sink: any InboundSink) async throws
+
+    /// Delivers one routed item.
+    /// - Throws: ``DeliveryFailure``: transient ones are retried with backoff, permanent ones dead-lettered.
+    func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt
+}

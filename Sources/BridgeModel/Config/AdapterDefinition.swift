@@ -1,0 +1,77 @@
+import Foundation
+
+/// One adapter instance from `adapters.d/NAME.toml`.
+public struct AdapterDefinition: Sendable, Hashable {
+    /// Unique across the directory; the file name without `.toml` unless the file sets `name`.
+    public var name: String
+    /// The org whose people this adapter speaks for.
+    public var org: String
+    public var settings: AdapterSettings
+    /// The file it came from, relative to the config directory.
+    public var file: String
+
+    public init(name: String, org: String, settings: AdapterSettings, file: String) {
+        self.name = name
+        self.org = org
+        self.settings = settings
+        self.file = file
+    }
+
+    public var type: String { self.settings.type }
+}
+
+/// The protocol-specific settings of an adapter, one case per `type`.
+public enum AdapterSettings: Sendable, Hashable {
+    case webhook(WebhookSettings)
+    case spool(SpoolSettings)
+
+    public var type: String {
+        switch self {
+        case .webhook: "webhook"
+        case .spool: "spool"
+        }
+    }
+}
+
+/// `type = "webhook"`: chat systems that post JSON to bridged and receive JSON posts from it.
+public struct WebhookSettings: Sendable, Hashable {
+    public enum Dialect: String, Sendable, Hashable, Codable, CaseIterable {
+        /// bridged's own signed JSON format (see docs/webhooks.md).
+        case generic
+    }
+
+    public var dialect: Dialect
+    /// Verifies inbound requests (HMAC-SHA256). Required: unsigned requests are refused.
+    public var inboundSecret: SecretSource
+    /// Where deliveries into this chat system are posted. Without it the adapter is inbound only.
+    public var deliverURL: String?
+    /// Signs outbound posts; defaults to the inbound secret.
+    public var deliverSecret: SecretSource?
+    /// Requests whose signed timestamp is further off than this are refused as replays.
+    public var timestampToleranceSeconds: Int
+    /// Seconds before an outbound post counts as failed (and is retried).
+    public var deliverTimeoutSeconds: Int
+
+    public init(
+        dialect: Dialect = .generic,
+        inboundSecret: SecretSource,
+        deliverURL: String? = nil,
+        deliverSecret: SecretSource? = nil,
+        timestampToleranceSeconds: Int = 300,
+        deliverTimeoutSeconds: Int = 10
+    ) {
+        self.dialect = dialect
+        self.inboundSecret = inboundSecret
+        self.deliverURL = deliverURL
+        self.deliverSecret = deliverSecret
+        self.timestampToleranceSeconds = timestampToleranceSeconds
+        self.deliverTimeoutSeconds = deliverTimeoutSeconds
+    }
+}
+
+/// `type = "spool"`: writes each delivered envelope as a JSON file into a directory (journal, archive).
+public struct SpoolSettings: Sendable, Hashable {
+    public var directory: String
+
+    public init(directory: String) { self.directory = directory }
+}

@@ -1,0 +1,115 @@
+// The shapes of the config files exactly as written, decoded strictly (an unknown key is an error).
+// ConfigLoader turns them into the model types and validates what spans files.
+
+struct DaemonFile: Decodable {
+    struct Store: Decodable {
+        var path: String?
+    }
+
+    struct Audit: Decodable {
+        var directory: String?
+        var signing_key_env: String?
+        var signing_key_file: String?
+        var checkpoint_records: Int?
+        var checkpoint_seconds: Int?
+        var content: AuditContent?
+        var segment_bytes: Int?
+    }
+
+    struct HTTP: Decodable {
+        var listen: ListenAddress?
+        var max_body_bytes: Int?
+    }
+
+    struct Admin: Decodable {
+        var listen: ListenAddress?
+    }
+
+    struct Delivery: Decodable {
+        var max_attempts: Int?
+        var max_age_seconds: Int?
+        var initial_backoff_ms: Int?
+        var max_backoff_seconds: Int?
+    }
+
+    struct Log: Decodable {
+        var level: String?
+    }
+
+    var store: Store?
+    var audit: Audit?
+    var http: HTTP?
+    var admin: Admin?
+    var delivery: Delivery?
+    var log: Log?
+}
+
+/// Read leniently first, to learn which strict shape the rest of the file must have.
+struct AdapterHeaderFile: Decodable {
+    var type: String
+}
+
+struct WebhookAdapterFile: Decodable {
+    var type: String
+    var name: String?
+    var org: String
+    var dialect: WebhookSettings.Dialect?
+    var secret_env: String?
+    var secret_file: String?
+    var deliver_url: String?
+    var deliver_secret_env: String?
+    var deliver_secret_file: String?
+    var timestamp_tolerance_seconds: Int?
+    var deliver_timeout_seconds: Int?
+}
+
+struct SpoolAdapterFile: Decodable {
+    var type: String
+    var name: String?
+    var org: String
+    var directory: String
+}
+
+struct OrgsFile: Decodable {
+    struct Org: Decodable {
+        var name: String?
+        var domains: [String]
+    }
+
+    var orgs: [String: Org]
+}
+
+struct RoutesFile: Decodable {
+    struct Reach: Decodable {
+        var org: String
+        var adapter: String
+    }
+
+    struct Room: Decodable {
+        struct Member: Decodable {
+            var adapter: String
+            var channel: String
+        }
+
+        var id: String
+        var member: [Member]
+    }
+
+    var reach: [Reach]?
+    var room: [Room]?
+}
+
+struct PolicyFile: Decodable {
+    struct Rule: Decodable {
+        var id: String
+        var action: String
+        var from: [String]
+        var to: [String]
+        var kinds: [String]?
+        var both_ways: Bool?
+        var description: String?
+    }
+
+    var revision: String?
+    var rule: [Rule]?
+}

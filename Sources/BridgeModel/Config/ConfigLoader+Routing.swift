@@ -1,0 +1,118 @@
+import Foundation
+
+extension ConfigLoader {
+    // MARK: routes.toml
+
+    mutating func routes(_ file: RoutesFile, adapters: [AdapterDefinition], orgs: OrgDirectory) -> RoutesConfig {
+        let name = "routes.toml"
+        let byName = Dictionary(adapters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var reach: [RoutesConfig.Reach] = []
+        var reached: Set<String> = []
+        for (index, entry) in (file.reach ?? []).enumerated() {
+            let key = "reach[\(index)]"
+            if orgs.orgs[entry.org] == nil {
+                self.report(name, "\(key).org", "unknown org \"\(entry.org)\" (not in orgs.toml)")
+            }
+            if let adapter = byName[entry.adapter] {
+                if adapter.org != entry.org {
+                    self.report(
+                        name, "\(key).adapter",
+                        "adapter \"\(entry.adapter)\" speaks for org \(adapter.org), not \(entry.org)"
+                    )
+                }
+            } else {
+                self.report(name, "\(key).adapter", "unknown adapter \"\(entry.adapter)\" (no such file in adapters.d)")
+            }
+            if !reached.insert(entry.org).inserted {
+                self.report(name, "\(key).org", "org \(entry.org) already has a reach route")
+            }
+            reach.append(.init(org: entry.org, adapter: entry.adapter))
+        }
+        var rooms: [RoutesConfig.Room] = []
+        var roomIDs: Set<String> = []
+        var channels: [RoutesConfig.Room.Member: String] = [:]
+        for (index, room) in (file.room ?? []).enumerated() {
+            let key = "room[\(index)]"
+            if !Self.isValidName(room.id) { self.report(name, "\(key).id", "a room id uses \(Self.namePattern)") }
+            if !roomIDs.insert(room.id).inserted { self.report(name, "\(key).id", "room \(room.id) is defined twice") }
+            if room.member.count < 2 { self.report(name, "\(key).member", "a bridged room needs at least two members") }
+            var members: [RoutesConfig.Room.Member] = []
+            for (memberIndex, member) in room.member.enumerated() {
+                let memberKey = "\(key).member[\(memberIndex)]"
+                if byName[member.adapter] == nil {
+                    self.report(name, "\(memberKey).adapter", "unknown adapter \"\(member.adapter)\" (no such file in adapters.d)")
+                }
+                if member.channel.isEmpty { self.report(name, "\(memberKey).channel", "must not be empty") }
+                let value = RoutesConfig.Room.Member(adapter: member.adapter, channel: member.channel)
+                if let other = channels[value] {
+                    self.report(name, "\(memberKey).channel", "channel \(member.channel) on \(member.adapter) is already in room \(other)")
+                }
+                channels[value] = room.id
+                members.append(value)
+            }
+            rooms.append(.init(id: room.id, members: members))
+        }
+        return RoutesConfig(reach: reach, rooms: rooms)
+    }
+
+    // MARK: policy.toml
+
+    mutating func policy(_ file: PolicyFile, orgs: OrgDirectory) -> PolicyDocument {
+        let name = "policy.toml"
+        var rules: [PolicyDocument.Rule] = []
+        var ids: Set<String> = []
+        for (index, raw) in (file.rule ?? []).enumerated() {
+            let key = "rule[\(index)]"
+            if raw.id.isEmpty || raw.id.hasPrefix("default:") {
+                self.report(name, "\(key).id", "a rule id must be non-empty and must not start with \"default:\"")
+            }
+            if !ids.insert(raw.id).inserted { self.report(name, "\(key).id", "rule id \(raw.id) is used twice") }
+            guard let action = PolicyDocument.Rule.Action(rawValue: raw.action) else {
+                let known = PolicyDocument.Rule.Action.allCases.map(\.rawValue).joined(separator: ", ")
+                self.report(name, "\(key).action", "unknown action \"\(raw.action)\" (known: \(known))")
+                continue
+            }
+            for (field, subjects) in [("from", raw.from), ("to", raw.to)] {
+                if subjects.isEmpty { self.report(name, "\(key).\(field)", "needs at least one subject") }
+                for (subjectIndex, subject) in subjects.enumerated() {
+                    if let problem = Self.subjectProblem(subject, orgs: orgs) {
+                        self.report(name, "\(key).\(field)[\(subjectIndex)]", problem)
+                    }
+                }
+            }
+            var kinds: Set<EnvelopeKind> = []
+            for (kindIndex, kind) in (raw.kinds ?? []).enumerated() {
+                if let value = EnvelopeKind(rawValue: kind) {
+                    kinds.insert(value)
+                } else {
+                    let known = EnvelopeKind.allCases.map(\.rawValue).joined(separator: ", ")
+                    self.report(name, "\(key).kinds[\(kindIndex)]", "unknown kind \"\(kind)\" (known: \(known))")
+                }
+            }
+            rules.append(
+                .init(
+                    id: raw.id, action: action, from: raw.from, to: raw.to, kinds: kinds,
+                    bothWays: raw.both_ways ?? false, description: raw.description
+                )
+            )
+        }
+        return PolicyDocument(revision: file.revision, rules: rules)
+    }
+
+    /// Why a policy subject is not valid, or nil. Subjects: `*`, `org:ID`, `domain:NAME`, `domain:*.NAME`,
+    /// or an address.
+    static func subjectProblem(_ subject: String, orgs: OrgDirectory) -> String? {
+        if subject == "*" { return nil }
+        if subject.hasPrefix("org:") {
+            let id = String(subject.dropFirst(4))
+            return orgs.orgs[id] == nil ? "unknown org \"\(id)\" (not in orgs.toml)" : nil
+        }
+        if subject.hasPrefix("domain:") {
+            var domain = String(subject.dropFirst(7)).lowercased()
+            if domain.hasPrefix("*.") { domain.removeFirst(2) }
+            return Address.isValidDomain(domain) ? nil : "\"\(subject)\" names an invalid domain"
+        }
+        if (try? Address(parsing: subject)) != nil { return nil }
+        return "\"\(subject)\" is not a subject (use *, org:ID, domain:NAME, domain:*.NAME or local@domain)"
+    }
+}

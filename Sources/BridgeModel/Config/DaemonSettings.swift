@@ -1,0 +1,87 @@
+import Foundation
+
+/// `bridged.toml`: the daemon's own settings. Every table and key is optional and has a production default;
+/// relative paths are relative to the config directory.
+public struct DaemonSettings: Sendable, Hashable {
+    public var store: StoreSettings
+    public var audit: AuditSettings
+    public var http: HTTPSettings
+    public var admin: AdminSettings
+    public var delivery: DeliverySettings
+    public var log: LogSettings
+
+    public init(
+        store: StoreSettings = .init(),
+        audit: AuditSettings = .init(),
+        http: HTTPSettings = .init(),
+        admin: AdminSettings = .init(),
+        delivery: DeliverySettings = .init(),
+        log: LogSettings = .init()
+    ) {
+        self.store = store
+        self.audit = audit
+        self.http = http
+        self.admin = admin
+        self.delivery = delivery
+        self.log = log
+    }
+}
+
+public struct StoreSettings: Sendable, Hashable {
+    /// The SQLite database file.
+    public var path: String = "var/bridged.sqlite"
+    public init() {}
+}
+
+/// How much of a message's content the audit log keeps.
+public enum AuditContent: String, Sendable, Hashable, Codable {
+    /// Participants, kinds, decisions: no content at all.
+    case metadata
+    /// Plus the SHA-256 of subject and body, to prove what was sent without keeping the words.
+    case hashes
+    /// Plus subject and body in clear.
+    case full
+}
+
+public struct AuditSettings: Sendable, Hashable {
+    public var directory: String = "var/audit"
+    /// The Ed25519 key that signs checkpoints: 32 raw bytes, base64 encoded.
+    public var signingKey: SecretSource = .file("var/keys/audit-signing.key")
+    /// A signed checkpoint after this many records ...
+    public var checkpointRecords: Int = 1000
+    /// ... or this many seconds, whichever comes first (and always at shutdown).
+    public var checkpointSeconds: Int = 60
+    public var content: AuditContent = .metadata
+    /// A new segment file starts past this size.
+    public var segmentBytes: Int = 64 << 20
+    public init() {}
+}
+
+public struct HTTPSettings: Sendable, Hashable {
+    /// The public listener inbound webhooks post to.
+    public var listen: ListenAddress = .init(host: "127.0.0.1", port: 8480)
+    /// Larger request bodies get 413 and are never stored.
+    public var maxBodyBytes: Int = 256 * 1024
+    public init() {}
+}
+
+public struct AdminSettings: Sendable, Hashable {
+    /// `/healthz` and `/metrics`. Loopback only.
+    public var listen: ListenAddress = .init(host: "127.0.0.1", port: 9480)
+    public init() {}
+}
+
+public struct DeliverySettings: Sendable, Hashable {
+    /// Dead-letter after this many failed attempts ...
+    public var maxAttempts: Int = 12
+    /// ... or when the first attempt is this old.
+    public var maxAgeSeconds: Int = 86_400
+    public var initialBackoffMilliseconds: Int = 1000
+    public var maxBackoffSeconds: Int = 600
+    public init() {}
+}
+
+public struct LogSettings: Sendable, Hashable {
+    public var level: String = "info"
+    public init() {}
+}

@@ -1,0 +1,58 @@
+/// One routed item handed to an outbound adapter: an envelope the policy gate allowed, and where to.
+///
+/// Deliveries are built only by the delivery workers from the outbox, which only the router fills, and
+/// only with what the gate cleared.
+public struct Delivery: Hashable, Sendable {
+    public enum Target: Hashable, Sendable, Codable {
+        /// Direct delivery to these addresses (all reached through this adapter).
+        case direct([Address])
+        /// Into a bridged room, as this adapter names it.
+        case room(room: String, channel: String)
+    }
+
+    /// The outbox sequence number: stable across retries and restarts.
+    public var id: Int64
+    public var envelope: Envelope
+    public var adapter: String
+    public var target: Target
+    /// 1 for the first try.
+    public var attempt: Int
+
+    public init(id: Int64, envelope: Envelope, adapter: String, target: Target, attempt: Int) {
+        self.id = id
+        self.envelope = envelope
+        self.adapter = adapter
+        self.target = target
+        self.attempt = attempt
+    }
+
+    /// A stable id for this delivery that a destination can deduplicate on.
+    public var deliveryKey: String { "\(self.envelope.id.rawValue).\(self.adapter)" }
+}
+
+/// Why a delivery failed. Transient failures are retried with backoff; permanent ones are dead-lettered.
+public struct DeliveryFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    public var isPermanent: Bool
+    /// Payload-free code for metrics and audit, for example `http-503` or `connect-failed`.
+    public var code: String
+    /// Operator-facing detail; never message content or secrets.
+    public var detail: String
+
+    public static func transient(_ code: String, _ detail: String) -> DeliveryFailure {
+        DeliveryFailure(isPermanent: false, code: code, detail: detail)
+    }
+
+    public static func permanent(_ code: String, _ detail: String) -> DeliveryFailure {
+        DeliveryFailure(isPermanent: true, code: code, detail: detail)
+    }
+
+    public var description: String { "\(self.isPermanent ? "permanent" : "transient") \(self.code): \(self.detail)" }
+}
+
+/// What an adapter reports after a successful delivery.
+public struct DeliveryReceipt: Hashable, Sendable {
+    /// The id the destination gave the item (for the id map), when it gave one.
+    public var nativeID: String?
+
+    public init(nativeID: String? = nil) { self.nativeID = nativeID }
+}

@@ -1,0 +1,80 @@
+public import BridgeModel
+
+/// One side of a policy question: a person (with their org), or a whole org (a bridged room's side).
+public struct Party: Hashable, Sendable, CustomStringConvertible {
+    public var address: Address?
+    /// nil when the address's domain belongs to no known org.
+    public var org: String?
+
+    public init(address: Address?, org: String?) {
+        self.address = address
+        self.org = org
+    }
+
+    public var description: String {
+        switch (self.address, self.org) {
+        case (let address?, let org?): "\(address) (\(org))"
+        case (let address?, nil): "\(address) (unknown org)"
+        case (nil, let org?): "org \(org)"
+        case (nil, nil): "unknown party"
+        }
+    }
+}
+
+/// The question the gate answers: may `from` send this kind of thing to `to`?
+public struct PolicyRequest: Hashable, Sendable {
+    public var kind: EnvelopeKind
+    public var from: Party
+    public var to: Party
+
+    public init(kind: EnvelopeKind, from: Party, to: Party) {
+        self.kind = kind
+        self.from = from
+        self.to = to
+    }
+}
+
+/// The gate's answer, with the rule ids that decided it and the policy revision in force.
+///
+/// Only the gate creates decisions: nothing else in the process can claim that policy allowed something.
+public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
+    public enum Effect: String, Hashable, Sendable, Codable {
+        case allow
+        case deny
+    }
+
+    public let effect: Effect
+    /// The rules that decided; built-in defaults are named `default:...`.
+    public let ruleIDs: [String]
+    public let revision: String
+    /// A sentence for operators and for the notice to a denied sender.
+    public let reason: String
+
+    init(effect: Effect, ruleIDs: [String], revision: String, reason: String) {
+        self.effect = effect
+        self.ruleIDs = ruleIDs
+        self.revision = revision
+        self.reason = reason
+    }
+
+    public var isAllowed: Bool { self.effect == .allow }
+
+    public var description: String { "\(self.effect.rawValue) by \(self.ruleIDs.joined(separator: ", ")): \(self.reason)" }
+}
+
+/// Proof that the gate allowed an envelope to go to one destination. The router can only enqueue an
+/// outbound delivery with a clearance, and only ``PolicyGate`` can make one.
+public struct Clearance: Hashable, Sendable {
+    public let envelopeID: EnvelopeID
+    public let adapter: String
+    public let target: Delivery.Target
+    /// The allow decisions this clearance rests on (one per recipient, or one for a room's side).
+    public let decisions: [PolicyDecision]
+
+    init(envelopeID: EnvelopeID, adapter: String, target: Delivery.Target, decisions: [PolicyDecision]) {
+        self.envelopeID = envelopeID
+        self.adapter = adapter
+        self.target = target
+        self.decisions = decisions
+    }
+}

@@ -1,0 +1,106 @@
+import BridgeModel
+import Crypto
+import Foundation
+import PolicyGate
+
+enum AuditEventType: String, Sendable, Hashable, Codable {
+    case started
+    case stopped
+    case configLoaded = "config-loaded"
+    case configRejected = "config-rejected"
+    case rejected
+    case accepted
+    case decided
+    case delivered
+    case retried
+    case deadLettered = "dead-lettered"
+    case replayed
+}
+
+/// One audit record's content. The log adds `seq`, `at` and `prev` and chains it; nil fields are omitted.
+/// Key names are the documented record format (docs/audit.md): do not rename them.
+struct AuditEvent: Encodable, Sendable, Hashable {
+    struct Decision: Encodable, Sendable, Hashable {
+        var effect: String
+        var rules: [String]
+        var revision: String
+        var reason: String
+    }
+
+    var event: AuditEventType
+    var seq: Int64?
+    var at: String?
+    var prev: String?
+    var envelope: String?
+    var origin_adapter: String?
+    var native_id: String?
+    var kind: String?
+    var from: String?
+    var to: [String]?
+    var room: String?
+    var adapter: String?
+    var decision: Decision?
+    var attempt: Int?
+    var reason: String?
+    var detail: String?
+    var config_revision: String?
+    var subject_sha256: String?
+    var body_sha256: String?
+    var subject: String?
+    var body: String?
+    var recovered: Bool?
+
+    init(_ event: AuditEventType) { self.event = event }
+
+    /// The envelope's metadata, plus content as far as the configured mode keeps it.
+    init(_ event: AuditEventType, envelope: Envelope, content: AuditContent) {
+        self.event = event
+        self.envelope = envelope.id.rawValue
+        self.origin_adapter = envelope.origin.adapter
+        self.native_id = envelope.origin.nativeID
+        self.kind = envelope.kind.rawValue
+        self.from = envelope.sender.address.description
+        switch content {
+        case .metadata:
+            break
+        case .hashes:
+            self.subject_sha256 = envelope.subject.map(Self.sha256)
+            self.body_sha256 = Self.sha256(envelope.body)
+        case .full:
+            self.subject = envelope.subject
+            self.body = envelope.body
+        }
+    }
+
+    /// A decision record for one destination: the decision, its rules and the policy revision.
+    static func decided(
+        _ envelope: Envelope,
+        to: [String]?,
+        room: String?,
+        adapter: String?,
+        decision: PolicyDecision,
+        recovered: Bool
+    ) -> AuditEvent {
+        var event = AuditEvent(.decided)
+        event.envelope = envelope.id.rawValue
+        event.kind = envelope.kind.rawValue
+        event.from = envelope.sender.address.description
+        event.to = to
+        event.room = room
+        event.adapter = adapter
+        event.decision = Decision(
+            effect: decision.effect.rawValue, rules: decision.ruleIDs, revision: decision.revision,
+            reason: decision.reason
+        )
+        if recovered { event.recovered = true }
+        return event
+    }
+
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).hexString
+    }
+}
+
+extension Digest {
+    var hexString: String { self.map { String(format: "%02x", $0) }.joined() }
+}

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Adapters
+import BridgeModel
+import Crypto
+import Foundation
+import Logging
+
+/// The append-only, hash-chained audit log.
+///
+/// Each record is one JSON line carrying the hash of the previous record; a batch of records is written
+/// and fsynced before `append` returns, so callers continue (route, deliver, acknowledge) only once their
+/// record is on disk. Every `checkpointRecords` records or `checkpointSeconds` seconds, and at close, the
+/// log signs a checkpoint with the Ed25519 key. The log files are the system of record; the SQLite audit
+/// index is rebuilt from them.
+actor AuditLog {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let segments: AuditSegments
+    let signingKey: Curve25519.Signing.PrivateKey
+    let settings: AuditSettings
+    let logger: Logger
+    private var fd: Int32 = -1
+    private var segmentNumber = 0
+    private var segmentSize = 0
+    private(set) var lastSequence: Int64 = 0
+    private(set) var lastHash = AuditSegments.genesisHash
+    private var checkpointedSequence: Int64 = 0
+    private var lastCheckpointAt = ContinuousClock.now
+    private let encoder: JSONEncoder
+
+    init(directory: URL, signingKey: Curve25519.Signing.PrivateKey, settings: AuditSettings, logger: Logger) throws {
+        self.segments = AuditSegments(directory: directory)
+        self.signingKey = signingKey
+        self.settings = settings
+        self.logger = logger
+        self.encoder = JSONEncoder()
+        self.encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let tail = try Self.recoverTail(self.segments, logger: logger)
+        self.segmentNumber = tail.segment
+        self.lastSequence = tail.sequence
+        self.lastHash = tail.hash
+        self.checkpointedSequence = tail.sequence
+        self.fd = try Self.openSegment(self.segments.segmentURL(tail.segment))
+        self.segmentSize = Int(lseek(self.fd, 0, SEEK_END))
+    }
+
+    /// Appends records in order and fsyncs them.
+    /// - Returns: the index rows of the written records.
+    @discardableResult
+    func append(_ events: [AuditEvent]) throws -> [AuditIndexEntry] {
+        guard !events.isEmpty else { return [] }
+        guard self.fd >= 0 else { throw Failure(description: "the audit log is closed") }
+        var output = Data()
+        var index: [AuditIndexEntry] = []
+        var sequence = self.lastSequence
+        var hash = self.lastHash
+        let now = Date()
+        let at = Timestamp.format(now)
+        for var event in events {
+            sequence += 1
+            event.seq = sequence
+            event.at = at
+            event.prev = hash
+            let body = try self.encoder.encode(event)
+            var chained = Data(hash.utf8)
+            chained.append(0x0A)
+            chained.append(body)
+            hash = SHA256.hash(data: chained).hexString
+            output.append(body.dropLast())
+            output.append(contentsOf: Array(#","hash":""#.utf8) + Array(hash.utf8) + Array("\"}\n".utf8))
+            index.append(
+                AuditIndexEntry(
+                    sequence: sequence, envelopeID: event.envelope.map(EnvelopeID.init(rawValue:)), event: event.event,
+                    adapter: event.adapter, at: now
+                )
+            )
+        }
+        if self.segmentSize > 0, self.segmentSize + output.count > self.settings.segmentBytes {
+            try self.rotate()
+        }
+        try Self.writeAll(self.fd, output)
+        guard fsync(self.fd) == 0 else { throw Failure(description: "fsync of the audit log failed: errno \(errno)") }
+        self.segmentSize += output.count
+        self.lastSequence = sequence
+        self.lastHash = hash
+        if self.lastSequence - self.checkpointedSequence >= Int64(self.settings.checkpointRecords) {
+            try self.checkpoint()
+        }
+        return index
+    }
+
+    /// Signs a checkpoint when records were added since the last one and the time interval has passed.
+    func checkpointIfDue() throws {
+        guard self.lastSequence > self.checkpointedSequence,
+            ContinuousClock.now - self.lastCheckpointAt >= .seconds(self.settings.checkpointSeconds)
+        else { return }
+        try self.checkpoint()
+    }
+
+    /// Signs and appends a checkpoint for the current head.
+    func checkpoint() throws {
+        let checkpoint = try AuditCheckpoint.make(
+            seq: self.lastSequence, hash: self.lastHash, at: Timestamp.format(Date()), key: self.signingKey
+        )
+        var line = try self.encoder.encode(checkpoint)
+        line.append(0x0A)
+        let fd = open(self.segments.checkpointsURL.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw Failure(description: "cannot open \(self.segments.checkpointsURL.path)") }
+        defer { Glibc.close(fd) }
+        try Self.writeAll(fd, line)
+        guard fsync(fd) == 0 else { throw Failure(description: "fsync of the checkpoint file failed") }
+        self.checkpointedSequence = self.lastSequence
+        self.lastCheckpointAt = ContinuousClock.now
+    }
+
+    /// Writes a final checkpoint and closes the segment.
+    func close() throws {
+        guard self.fd >= 0 else { return }
+        if self.lastSequence > self.checkpointedSequence { try self.checkpoint() }
+        Glibc.close(self.fd)
+        self.fd = -1
+    }
+
+    private func rotate() throws {
+        guard fsync(self.fd) == 0 else { throw Failure(description: "fsync of the audit log failed") }
+        Glibc.close(self.fd)
+        self.segmentNumber += 1
+        self.fd = try Self.openSegment(self.segments.segmentURL(self.segmentNumber))
+        self.segmentSize = 0
+        try DurableFile.syncDirectory(self.segments.directory.path)
+    }
+
+    private static func openSegment(_ url: URL) throws -> Int32 {
+        let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw Failure(description: "cannot open audit segment \(url.path): errno \(errno)") }
+        return fd
+    }
+
+    private static func writeAll(_ fd: Int32, _ data: Data) throws {
+        try data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw Failure(description: "writing the audit log failed: errno \(errno)")
+                }
+                offset += written
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import BridgeModel
+import Foundation
+import GRDB
+
+extension SQLiteStore: InboxStore {
+    func accept(_ envelope: Envelope) async throws -> AcceptOutcome {
+        let data = try EnvelopeCoding.encode(envelope)
+        return try await self.pool.write { db in
+            if let existing = try String.fetchOne(
+                db,
+                sql: "SELECT envelope_id FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
+                arguments: [envelope.origin.adapter, envelope.origin.nativeID]
+            ) {
+                return .duplicate(EnvelopeID(rawValue: existing))
+            }
+            try db.execute(
+                sql: "INSERT INTO idempotency (origin_adapter, native_id, envelope_id, accepted_at) VALUES (?, ?, ?, ?)",
+                arguments: [
+                    envelope.origin.adapter, envelope.origin.nativeID, envelope.id.rawValue,
+                    envelope.receivedAt.timeIntervalSince1970,
+                ]
+            )
+            try db.execute(
+                sql: "INSERT INTO inbox (envelope_id, envelope, received_at) VALUES (?, ?, ?)",
+                arguments: [envelope.id.rawValue, data, envelope.receivedAt.timeIntervalSince1970]
+            )
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO id_map (adapter, native_id, envelope_id, conversation) VALUES (?, ?, ?, ?)",
+                arguments: [
+                    envelope.origin.adapter, envelope.origin.nativeID, envelope.id.rawValue,
+                    envelope.conversation?.channel,
+                ]
+            )
+            return .accepted(envelope.id)
+        }
+    }
+
+    func pendingInbox(limit: Int) async throws -> [Envelope] {
+        try await self.pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT envelope FROM inbox ORDER BY seq LIMIT ?", arguments: [limit])
+                .map(EnvelopeCoding.decode)
+        }
+    }
+
+    func inboxDepth() async throws -> Int {
+        try await self.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0 }
+    }
+}
+
+extension SQLiteStore: AuditIndexStore {
+    func indexedEvents(envelope: EnvelopeID) async throws -> [AuditIndexEntry] {
+        try await self.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT seq, event, adapter, at FROM audit_index WHERE envelope_id = ? ORDER BY seq",
+                arguments: [envelope.rawValue]
+            ).compactMap { row in
+                guard let event = AuditEventType(rawValue: row["event"]) else { return nil }
+                return AuditIndexEntry(
+                    sequence: row["seq"], envelopeID: envelope, event: event, adapter: row["adapter"],
+                    at: Date(timeIntervalSince1970: row["at"])
+                )
+            }
+        }
+    }
+
+    func lastIndexedSequence() async throws -> Int64 {
+        try await self.pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_index") ?? 0 }
+    }
+
+    func insertIndex(_ entries: [AuditIndexEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        try await self.pool.write { db in try Self.insertIndex(entries, db: db) }
+    }
+
+    static func insertIndex(_ entries: [AuditIndexEntry], db: Database) throws {
+        for entry in entries {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO audit_index (seq, envelope_id, event, adapter, at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    entry.sequence, entry.envelopeID?.rawValue, entry.event.rawValue, entry.adapter,
+                    entry.at.timeIntervalSince1970,
+                ]
+            )
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import BridgeModel
+import Foundation
+import GRDB
+import PolicyGate
+
+extension SQLiteStore: OutboxStore {
+    func commitRouting(_ commits: [RoutingCommit]) async throws {
+        let rows = try commits.map { commit in
+            try commit.entries.map { entry in
+                (entry, try EnvelopeCoding.encode(entry.envelope), try Self.encodeTarget(entry.clearance.target))
+            }
+        }
+        let now = Date().timeIntervalSince1970
+        try await self.pool.write { db in
+            for (commit, entries) in zip(commits, rows) {
+                try db.execute(sql: "DELETE FROM inbox WHERE envelope_id = ?", arguments: [commit.envelopeID.rawValue])
+                for (entry, envelope, target) in entries {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO outbox (envelope_id, adapter, conversation, target, envelope, attempts,
+                                                next_attempt_at, created_at)
+                            VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+                            """,
+                        arguments: [
+                            entry.envelope.id.rawValue, entry.clearance.adapter, entry.conversation, target, envelope,
+                            now, now,
+                        ]
+                    )
+                }
+                try Self.insertIndex(commit.index, db: db)
+            }
+        }
+    }
+
+    func dueDeliveries(adapter: String, now: Date, limit: Int) async throws -> [OutboxItem] {
+        try await self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.seq, o.envelope, o.adapter, o.target, o.conversation, o.attempts, o.created_at
+                    FROM outbox o
+                    WHERE o.adapter = ? AND o.next_attempt_at <= ?
+                      AND o.seq = (SELECT MIN(p.seq) FROM outbox p
+                                   WHERE p.adapter = o.adapter AND p.conversation = o.conversation)
+                    ORDER BY o.seq LIMIT ?
+                    """,
+                arguments: [adapter, now.timeIntervalSince1970, limit]
+            ).map { row in
+                OutboxItem(
+                    id: row["seq"],
+                    envelope: try EnvelopeCoding.decode(row["envelope"]),
+                    adapter: row["adapter"],
+                    target: try Self.decodeTarget(row["target"]),
+                    conversation: row["conversation"],
+                    attempts: row["attempts"],
+                    createdAt: Date(timeIntervalSince1970: row["created_at"])
+                )
+            }
+        }
+    }
+
+    func nextDue(adapter: String) async throws -> Date? {
+        try await self.pool.read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE adapter = ?", arguments: [adapter])
+                .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    func settle(_ settlements: [Settlement], index: [AuditIndexEntry]) async throws {
+        try await self.pool.write { db in
+            for settlement in settlements {
+                switch settlement {
+                case .delivered(let id):
+                    try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id])
+                case .retry(let id, let attempts, let next, let error):
+                    try db.execute(
+                        sql: "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?",
+                        arguments: [attempts, next.timeIntervalSince1970, error, id]
+                    )
+                case .deadLetter(let id, let attempts, let reason, let at):
+                    try db.execute(
+                        sql: """
+                            INSERT OR REPLACE INTO dead_letters
+                                (seq, envelope_id, adapter, conversation, target, envelope, attempts, created_at,
+                                 dead_at, reason)
+                            SELECT seq, envelope_id, adapter, conversation, target, envelope, ?, created_at, ?, ?
+                            FROM outbox WHERE seq = ?
+                            """,
+                        arguments: [attempts, at.timeIntervalSince1970, reason, id]
+                    )
+                    try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id])
+                }
+            }
+            try Self.insertIndex(index, db: db)
+        }
+    }
+
+    func outboxDepth(adapter: String) async throws -> Int {
+        try await self.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE adapter = ?", arguments: [adapter]) ?? 0
+        }
+    }
+}
+
+extension SQLiteStore: DeadLetterStore {
+    func deadLetters(limit: Int) async throws -> [DeadLetter] {
+        try await self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, envelope_id, adapter, attempts, reason, created_at, dead_at
+                    FROM dead_letters ORDER BY seq LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map { row in
+                DeadLetter(
+                    id: row["seq"], envelopeID: EnvelopeID(rawValue: row["envelope_id"]), adapter: row["adapter"],
+                    attempts: row["attempts"], reason: row["reason"],
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                    deadAt: Date(timeIntervalSince1970: row["dead_at"])
+                )
+            }
+        }
+    }
+
+    func replayDeadLetter(_ id: Int64, now: Date) async throws -> Bool {
+        try await self.pool.write { db in
+            // The replayed delivery keeps its sequence number, so it stays ordered within its conversation.
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (seq, envelope_id, adapter, conversation, target, envelope, attempts,
+                                        next_attempt_at, created_at, last_error)
+                    SELECT seq, envelope_id, adapter, conversation, target, envelope, 0, ?, ?, NULL
+                    FROM dead_letters WHERE seq = ?
+                    """,
+                arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id]
+            )
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: "DELETE FROM dead_letters WHERE seq = ?", arguments: [id])
+            return true
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import BridgeModel
+import Foundation
+import GRDB
+
+/// The embedded default store: one SQLite file in WAL mode with `synchronous = FULL`, so a committed
+/// transaction survives a crash or power loss before anything is acknowledged.
+final class SQLiteStore: Sendable {
+    let pool: DatabasePool
+
+    init(path: String) throws {
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true
+        )
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(self.pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE inbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        envelope_id TEXT NOT NULL UNIQUE,
+                        envelope BLOB NOT NULL,
+                        received_at REAL NOT NULL
+                    );
+                    CREATE TABLE idempotency (
+                        origin_adapter TEXT NOT NULL,
+                        native_id TEXT NOT NULL,
+                        envelope_id TEXT NOT NULL,
+                        accepted_at REAL NOT NULL,
+                        PRIMARY KEY (origin_adapter, native_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE outbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        envelope_id TEXT NOT NULL,
+                        adapter TEXT NOT NULL,
+                        conversation TEXT NOT NULL,
+                        target BLOB NOT NULL,
+                        envelope BLOB NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        created_at REAL NOT NULL,
+                        last_error TEXT
+                    );
+                    CREATE INDEX outbox_due ON outbox(adapter, next_attempt_at);
+                    CREATE INDEX outbox_conversation ON outbox(adapter, conversation, seq);
+                    CREATE TABLE dead_letters (
+                        seq INTEGER PRIMARY KEY,
+                        envelope_id TEXT NOT NULL,
+                        adapter TEXT NOT NULL,
+                        conversation TEXT NOT NULL,
+                        target BLOB NOT NULL,
+                        envelope BLOB NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        created_at REAL NOT NULL,
+                        dead_at REAL NOT NULL,
+                        reason TEXT NOT NULL
+                    );
+                    CREATE TABLE id_map (
+                        adapter TEXT NOT NULL,
+                        native_id TEXT NOT NULL,
+                        envelope_id TEXT NOT NULL,
+                        conversation TEXT,
+                        PRIMARY KEY (adapter, native_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX id_map_envelope ON id_map(envelope_id);
+                    CREATE TABLE audit_index (
+                        seq INTEGER PRIMARY KEY,
+                        envelope_id TEXT,
+                        event TEXT NOT NULL,
+                        adapter TEXT,
+                        at REAL NOT NULL
+                    );
+                    CREATE INDEX audit_index_envelope ON audit_index(envelope_id, event);
+                    """
+            )
+        }
+        return migrator
+    }
+
+    static func encodeTarget(_ target: Delivery.Target) throws -> Data { try JSONEncoder().encode(target) }
+    static func decodeTarget(_ data: Data) throws -> Delivery.Target {
+        try JSONDecoder().decode(Delivery.Target.self, from: data)
+    }
+}

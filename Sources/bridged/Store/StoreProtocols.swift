@@ -1,0 +1,103 @@
+import BridgeModel
+import Foundation
+import PolicyGate
+
+/// The durable inbox: what adapters accepted and the router has not yet decided.
+protocol InboxStore: Sendable {
+    /// Commits the envelope (idempotent on its origin) before anything is acknowledged to the source.
+    func accept(_ envelope: Envelope) async throws -> AcceptOutcome
+    /// The oldest undecided envelopes, in arrival order.
+    func pendingInbox(limit: Int) async throws -> [Envelope]
+    func inboxDepth() async throws -> Int
+}
+
+/// The per-destination outbox with retries and dead letters.
+protocol OutboxStore: Sendable {
+    /// In one transaction: removes decided envelopes from the inbox, enqueues their cleared deliveries and
+    /// records the audit index rows of the decisions.
+    func commitRouting(_ commits: [RoutingCommit]) async throws
+    /// Deliveries due for one adapter: only the head of each conversation, so order holds per conversation.
+    func dueDeliveries(adapter: String, now: Date, limit: Int) async throws -> [OutboxItem]
+    /// The earliest time anything queued for the adapter becomes due.
+    func nextDue(adapter: String) async throws -> Date?
+    /// In one transaction: applies delivery outcomes and records their audit index rows.
+    func settle(_ settlements: [Settlement], index: [AuditIndexEntry]) async throws
+    func outboxDepth(adapter: String) async throws -> Int
+}
+
+/// Dead letters an operator can inspect and replay.
+protocol DeadLetterStore: Sendable {
+    func deadLetters(limit: Int) async throws -> [DeadLetter]
+    /// Moves a dead letter back into the outbox, due now. Returns false when no such dead letter exists.
+    func replayDeadLetter(_ id: Int64, now: Date) async throws -> Bool
+}
+
+/// The rebuildable query index over the audit log (the log files are the system of record).
+protocol AuditIndexStore: Sendable {
+    func indexedEvents(envelope: EnvelopeID) async throws -> [AuditIndexEntry]
+    func lastIndexedSequence() async throws -> Int64
+    func insertIndex(_ entries: [AuditIndexEntry]) async throws
+}
+
+/// All the store seams the daemon needs; SQLite implements them today, PostgreSQL can later.
+typealias GatewayStore = InboxStore & OutboxStore & DeadLetterStore & AuditIndexStore
+
+/// One cleared delivery to enqueue. It can only be made from a ``Clearance``, which only the policy gate
+/// issues: there is no way to put anything into the outbox that the gate did not allow.
+struct OutboxEntry: Sendable {
+    let clearance: Clearance
+    let envelope: Envelope
+    /// Ordering key: deliveries with the same adapter and conversation leave in enqueue order.
+    let conversation: String
+
+    init(clearance: Clearance, envelope: Envelope, conversation: String) {
+        precondition(clearance.envelopeID == envelope.id, "a clearance covers exactly one envelope")
+        self.clearance = clearance
+        self.envelope = envelope
+        self.conversation = conversation
+    }
+}
+
+/// The outcome of routing one inbox envelope.
+struct RoutingCommit: Sendable {
+    var envelopeID: EnvelopeID
+    var entries: [OutboxEntry]
+    var index: [AuditIndexEntry]
+}
+
+/// A queued delivery as read back from the outbox.
+struct OutboxItem: Sendable, Hashable {
+    var id: Int64
+    var envelope: Envelope
+    var adapter: String
+    var target: Delivery.Target
+    var conversation: String
+    /// Attempts made so far.
+    var attempts: Int
+    var createdAt: Date
+}
+
+enum Settlement: Sendable, Hashable {
+    case delivered(id: Int64)
+    case retry(id: Int64, attempts: Int, nextAttempt: Date, error: String)
+    case deadLetter(id: Int64, attempts: Int, reason: String, at: Date)
+}
+
+struct DeadLetter: Sendable, Hashable {
+    var id: Int64
+    var envelopeID: EnvelopeID
+    var adapter: String
+    var attempts: Int
+    var reason: String
+    var createdAt: Date
+    var deadAt: Date
+}
+
+/// One row of the audit query index.
+struct AuditIndexEntry: Sendable, Hashable {
+    var sequence: Int64
+    var envelopeID: EnvelopeID?
+    var event: AuditEventType
+    var adapter: String?
+    var at: Date
+}
