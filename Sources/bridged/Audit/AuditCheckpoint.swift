@@ -1,3 +1,5 @@
+import PolicyGate
+import Logging
 import Crypto
 import Foundation
 

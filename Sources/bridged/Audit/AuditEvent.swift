@@ -1,3 +1,4 @@
+import Logging
 import BridgeModel
 import Crypto
 import Foundation
@@ -48,6 +49,7 @@ struct AuditEvent: Encodable, Sendable, Hashable {
     var body_sha256: String?
     var subject: String?
     var body: String?
+    var received_at: String?
     var recovered: Bool?
 
     init(_ event: AuditEventType) { self.event = event }
@@ -60,6 +62,9 @@ struct AuditEvent: Encodable, Sendable, Hashable {
         self.native_id = envelope.origin.nativeID
         self.kind = envelope.kind.rawValue
         self.from = envelope.sender.address.description
+        self.to = envelope.recipients.isEmpty ? nil : envelope.recipients.map(\.description)
+        self.room = envelope.conversation.map { "\($0.adapter):\($0.channel)" }
+        self.received_at = Timestamp.format(envelope.receivedAt)
         switch content {
         case .metadata:
             break

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import PolicyGate
 import Glibc
 #endif
 import Adapters

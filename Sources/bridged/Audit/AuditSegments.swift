@@ -1,3 +1,5 @@
+import PolicyGate
+import Logging
 import Foundation
 
 /// The files of an audit directory: `audit-000001.jsonl`, `audit-000002.jsonl`, ... and `checkpoints.jsonl`.

@@ -1,3 +1,5 @@
+import PolicyGate
+import Logging
 import BridgeModel
 import Foundation
 import GRDB
@@ -48,18 +50,27 @@ extension SQLiteStore: InboxStore {
 }
 
 extension SQLiteStore: AuditIndexStore {
-    func indexedEvents(envelope: EnvelopeID) async throws -> [AuditIndexEntry] {
-        try await self.pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT seq, event, adapter, at FROM audit_index WHERE envelope_id = ? ORDER BY seq",
-                arguments: [envelope.rawValue]
-            ).compactMap { row in
-                guard let event = AuditEventType(rawValue: row["event"]) else { return nil }
-                return AuditIndexEntry(
-                    sequence: row["seq"], envelopeID: envelope, event: event, adapter: row["adapter"],
-                    at: Date(timeIntervalSince1970: row["at"])
+    func indexedEvents(envelopes: [EnvelopeID]) async throws -> [EnvelopeID: [AuditIndexEntry]] {
+        guard !envelopes.isEmpty else { return [:] }
+        return try await self.pool.read { db in
+            var result: [EnvelopeID: [AuditIndexEntry]] = [:]
+            let marks = Array(repeating: "?", count: envelopes.count).joined(separator: ",")
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT seq, envelope_id, event, adapter, at FROM audit_index WHERE envelope_id IN (\(marks)) ORDER BY seq",
+                arguments: StatementArguments(envelopes.map(\.rawValue))
+            )
+            for row in rows {
+                guard let event = AuditEventType(rawValue: row["event"]) else { continue }
+                let id = EnvelopeID(rawValue: row["envelope_id"])
+                result[id, default: []].append(
+                    AuditIndexEntry(
+                        sequence: row["seq"], envelopeID: id, event: event, adapter: row["adapter"],
+                        at: Date(timeIntervalSince1970: row["at"])
+                    )
                 )
             }
+            return result
         }
     }
 

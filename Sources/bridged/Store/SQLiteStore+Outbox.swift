@@ -1,3 +1,4 @@
+import Logging
 import BridgeModel
 import Foundation
 import GRDB
@@ -40,11 +41,12 @@ extension SQLiteStore: OutboxStore {
                     SELECT o.seq, o.envelope, o.adapter, o.target, o.conversation, o.attempts, o.created_at
                     FROM outbox o
                     WHERE o.adapter = ? AND o.next_attempt_at <= ?
-                      AND o.seq = (SELECT MIN(p.seq) FROM outbox p
-                                   WHERE p.adapter = o.adapter AND p.conversation = o.conversation)
+                      AND NOT EXISTS (SELECT 1 FROM outbox p
+                                      WHERE p.adapter = o.adapter AND p.conversation = o.conversation
+                                        AND p.seq < o.seq AND p.next_attempt_at > ?)
                     ORDER BY o.seq LIMIT ?
                     """,
-                arguments: [adapter, now.timeIntervalSince1970, limit]
+                arguments: [adapter, now.timeIntervalSince1970, now.timeIntervalSince1970, limit]
             ).map { row in
                 OutboxItem(
                     id: row["seq"],

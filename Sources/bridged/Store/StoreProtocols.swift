@@ -1,3 +1,4 @@
+import Logging
 import BridgeModel
 import Foundation
 import PolicyGate
@@ -16,7 +17,9 @@ protocol OutboxStore: Sendable {
     /// In one transaction: removes decided envelopes from the inbox, enqueues their cleared deliveries and
     /// records the audit index rows of the decisions.
     func commitRouting(_ commits: [RoutingCommit]) async throws
-    /// Deliveries due for one adapter: only the head of each conversation, so order holds per conversation.
+    /// Deliveries due for one adapter in sequence order, leaving out every item queued behind an earlier item
+    /// of its conversation that waits for a retry: the caller delivers them in order and stops a conversation
+    /// at its first failure, so order holds per conversation.
     func dueDeliveries(adapter: String, now: Date, limit: Int) async throws -> [OutboxItem]
     /// The earliest time anything queued for the adapter becomes due.
     func nextDue(adapter: String) async throws -> Date?
@@ -34,7 +37,8 @@ protocol DeadLetterStore: Sendable {
 
 /// The rebuildable query index over the audit log (the log files are the system of record).
 protocol AuditIndexStore: Sendable {
-    func indexedEvents(envelope: EnvelopeID) async throws -> [AuditIndexEntry]
+    /// The indexed events of these envelopes.
+    func indexedEvents(envelopes: [EnvelopeID]) async throws -> [EnvelopeID: [AuditIndexEntry]]
     func lastIndexedSequence() async throws -> Int64
     func insertIndex(_ entries: [AuditIndexEntry]) async throws
 }

@@ -1,0 +1,74 @@
+import PolicyGate
+import Logging
+import BridgeModel
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The admin listener (loopback only, enforced by `bridged check`): `/healthz`, Prometheus `/metrics`,
+/// and the dead-letter list with replay.
+enum AdminListener {
+    static func application(gateway: Gateway) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/healthz") { _, _ -> Response in
+            let routing = await gateway.runtime.routing
+            return Self.json(
+                .ok,
+                ["status": "ok", "config_revision": routing.configRevision, "policy_revision": routing.gate.revision]
+            )
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: gateway.metrics.exposition()))
+            )
+        }
+        router.get("/dead-letters") { _, _ -> Response in
+            let letters = try await gateway.store.deadLetters(limit: 1000)
+            let list: [[String: any Sendable]] = letters.map {
+                [
+                    "id": $0.id, "envelope": $0.envelopeID.rawValue, "adapter": $0.adapter, "attempts": $0.attempts,
+                    "reason": $0.reason, "created_at": Timestamp.format($0.createdAt),
+                    "dead_at": Timestamp.format($0.deadAt),
+                ]
+            }
+            return Self.json(.ok, ["dead_letters": list])
+        }
+        router.post("/dead-letters/:id/replay") { _, context -> Response in
+            guard let id = context.parameters.get("id").flatMap(Int64.init) else {
+                return Self.json(.badRequest, ["error": "the id must be a number"])
+            }
+            guard let letter = try await gateway.store.deadLetters(limit: 100_000).first(where: { $0.id == id }) else {
+                return Self.json(.notFound, ["error": "no dead letter \(id)"])
+            }
+            var event = AuditEvent(.replayed)
+            event.envelope = letter.envelopeID.rawValue
+            event.adapter = letter.adapter
+            event.detail = "dead letter \(id) replayed by an operator"
+            let index = try await gateway.audit.append([event])
+            guard try await gateway.store.replayDeadLetter(id, now: Date()) else {
+                return Self.json(.notFound, ["error": "no dead letter \(id)"])
+            }
+            try await gateway.store.insertIndex(index)
+            await gateway.outboxBells[letter.adapter]?.ring()
+            return Self.json(.ok, ["replayed": id])
+        }
+        let listen = gateway.config.daemon.admin.listen
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "bridged-admin"),
+            onServerRunning: { channel in await gateway.ports.setAdmin(channel.localAddress?.port) },
+            logger: gateway.logger
+        )
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: any Sendable]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: Array(data) + [0x0A]))
+        )
+    }
+}

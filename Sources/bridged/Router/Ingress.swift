@@ -1,0 +1,58 @@
+import PolicyGate
+import BridgeModel
+import Logging
+
+/// The ``InboundSink`` every adapter gets: checks that the sender belongs to the adapter's org, commits
+/// the envelope to the inbox, and rings the router.
+struct Ingress: InboundSink {
+    let store: any GatewayStore
+    let audit: AuditLog
+    let runtime: RuntimeConfig
+    let metrics: GatewayMetrics
+    let bell: Doorbell
+    let logger: Logger
+
+    func accept(_ envelope: Envelope) async throws -> AcceptOutcome {
+        let routing = await self.runtime.routing
+        let adapterOrg = routing.adapterOrgs[envelope.origin.adapter]
+        let senderOrg = routing.config.orgs.org(of: envelope.sender.address)
+        guard let adapterOrg, senderOrg == adapterOrg else {
+            throw AcceptError(
+                .senderOutsideOrg,
+                "sender domain \(envelope.sender.address.domain) is not a domain of org \(adapterOrg ?? "?")"
+            )
+        }
+        let outcome: AcceptOutcome
+        do {
+            outcome = try await self.store.accept(envelope)
+        } catch {
+            self.logger.error("inbox commit failed", metadata: ["adapter": "\(envelope.origin.adapter)", "error": "\(error)"])
+            throw AcceptError(.storeFailed, "the inbox could not commit")
+        }
+        switch outcome {
+        case .accepted:
+            self.metrics.received(envelope.origin.adapter)
+            await self.bell.ring()
+        case .duplicate:
+            self.metrics.duplicate(envelope.origin.adapter)
+        }
+        return outcome
+    }
+
+    func reject(_ rejection: InboundRejection) async {
+        self.metrics.rejected(rejection.adapter, reason: rejection.reason)
+        var event = AuditEvent(.rejected)
+        event.origin_adapter = rejection.adapter
+        event.native_id = rejection.nativeID
+        event.reason = rejection.reason
+        event.detail = rejection.detail
+        do {
+            try await self.audit.append([event])
+        } catch {
+            self.logger.critical("cannot write an audit record", metadata: ["error": "\(error)"])
+        }
+        self.logger.notice(
+            "inbound item rejected", metadata: ["adapter": "\(rejection.adapter)", "reason": "\(rejection.reason)"]
+        )
+    }
+}

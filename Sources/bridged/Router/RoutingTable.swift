@@ -1,0 +1,63 @@
+import Logging
+import BridgeModel
+import Crypto
+import Foundation
+import PolicyGate
+
+/// Everything the router needs from one config snapshot: the compiled gate and the routes, indexed.
+struct Routing: Sendable {
+    let config: ConfigSnapshot
+    let gate: PolicyGate
+    /// org -> adapter that reaches its people.
+    let reach: [String: String]
+    /// (adapter, channel) -> room.
+    let rooms: [ConversationRef: RoutesConfig.Room]
+    /// adapter -> org it speaks for.
+    let adapterOrgs: [String: String]
+    /// Digest of every file in the config directory.
+    let configRevision: String
+
+    init(config: ConfigSnapshot) {
+        self.config = config
+        self.gate = PolicyGate(policy: config.policy, orgs: config.orgs, revision: Self.policyRevision(config))
+        self.reach = Dictionary(config.routes.reach.map { ($0.org, $0.adapter) }, uniquingKeysWith: { first, _ in first })
+        var rooms: [ConversationRef: RoutesConfig.Room] = [:]
+        for room in config.routes.rooms {
+            for member in room.members {
+                rooms[ConversationRef(adapter: member.adapter, channel: member.channel)] = room
+            }
+        }
+        self.rooms = rooms
+        self.adapterOrgs = Dictionary(config.adapters.map { ($0.name, $0.org) }, uniquingKeysWith: { first, _ in first })
+        self.configRevision = Self.configRevision(config)
+    }
+
+    /// `sha256:<12 hex>` of the whole directory, in file-name order.
+    static func configRevision(_ config: ConfigSnapshot) -> String {
+        var hasher = SHA256()
+        for (name, contents) in config.files.sorted(by: { $0.key < $1.key }) {
+            hasher.update(data: Array(name.utf8) + [0] + Array(contents.utf8) + [0])
+        }
+        return "sha256:" + hasher.finalize().hexString.prefix(12)
+    }
+
+    /// The operator's revision label, if any, plus the digest of `policy.toml` (and `orgs.toml`, which
+    /// gives subjects their meaning).
+    static func policyRevision(_ config: ConfigSnapshot) -> String {
+        var hasher = SHA256()
+        for name in ["orgs.toml", "policy.toml"] {
+            hasher.update(data: Array(name.utf8) + [0] + Array((config.files[name] ?? "").utf8) + [0])
+        }
+        let digest = "sha256:" + hasher.finalize().hexString.prefix(12)
+        return config.policy.revision.map { "\($0)@\(digest)" } ?? digest
+    }
+}
+
+/// The current routing snapshot; a reload swaps it as one value.
+actor RuntimeConfig {
+    private(set) var routing: Routing
+
+    init(_ routing: Routing) { self.routing = routing }
+
+    func replace(with routing: Routing) { self.routing = routing }
+}

@@ -1,0 +1,37 @@
+import PolicyGate
+import Adapters
+import AsyncHTTPClient
+import BridgeModel
+import Logging
+
+/// Builds adapter instances from their definitions, resolving their secrets.
+enum AdapterFactory {
+    static func build(
+        config: ConfigSnapshot,
+        httpClient: HTTPClient,
+        logger: Logger
+    ) throws -> (adapters: [String: any Adapter], webhooks: [String: WebhookAdapter]) {
+        var adapters: [String: any Adapter] = [:]
+        var webhooks: [String: WebhookAdapter] = [:]
+        for definition in config.adapters {
+            var adapterLogger = logger
+            adapterLogger[metadataKey: "adapter"] = "\(definition.name)"
+            switch definition.settings {
+            case .webhook(let settings):
+                let adapter = WebhookAdapter(
+                    name: definition.name, org: definition.org, settings: settings,
+                    inboundSecret: try settings.inboundSecret.resolve(relativeTo: config.directory),
+                    deliverSecret: try settings.deliverSecret?.resolve(relativeTo: config.directory),
+                    httpClient: httpClient, logger: adapterLogger
+                )
+                adapters[definition.name] = adapter
+                webhooks[definition.name] = adapter
+            case .spool(let settings):
+                adapters[definition.name] = SpoolAdapter(
+                    name: definition.name, org: definition.org, directory: config.resolve(settings.directory)
+                )
+            }
+        }
+        return (adapters, webhooks)
+    }
+}

@@ -1,0 +1,176 @@
+#if canImport(Glibc)
+import PolicyGate
+import Glibc
+#endif
+import Adapters
+import AsyncHTTPClient
+import BridgeModel
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// One running gateway, assembled from a config snapshot: store, audit log, adapters, router, delivery
+/// workers and listeners. ``run(handleSignals:)`` serves until SIGTERM/SIGINT (or ``shutdown()``), then
+/// finishes in-flight work, writes the final audit checkpoint and closes.
+final class Gateway: Sendable {
+    struct StartError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let config: ConfigSnapshot
+    let logger: Logger
+    let store: SQLiteStore
+    let audit: AuditLog
+    let runtime: RuntimeConfig
+    let metrics = GatewayMetrics()
+    let adapters: [String: any Adapter]
+    let webhooks: [String: WebhookAdapter]
+    let httpClient: HTTPClient
+    let inboxBell = Doorbell()
+    let outboxBells: [String: Doorbell]
+    let ports = ListeningPorts()
+    let control = GatewayControl()
+    private let lockDescriptor: Int32
+
+    var ingress: Ingress {
+        Ingress(store: self.store, audit: self.audit, runtime: self.runtime, metrics: self.metrics, bell: self.inboxBell, logger: self.logger)
+    }
+
+    var router: InboxRouter {
+        InboxRouter(
+            store: self.store, audit: self.audit, runtime: self.runtime,
+            deliverable: Set(self.adapters.values.filter(\.canDeliver).map(\.name)), metrics: self.metrics,
+            inboxBell: self.inboxBell, outboxBells: self.outboxBells, logger: self.logger
+        )
+    }
+
+    func worker(for adapter: any Adapter) -> DeliveryWorker {
+        DeliveryWorker(
+            adapter: adapter, store: self.store, audit: self.audit, settings: self.config.daemon.delivery,
+            metrics: self.metrics, bell: self.outboxBells[adapter.name] ?? Doorbell(), logger: self.logger
+        )
+    }
+
+    /// Opens the store and the audit log (recovering both after a crash) and builds the adapters.
+    init(config: ConfigSnapshot, logger: Logger) async throws {
+        self.config = config
+        self.logger = logger
+        let auditDirectory = config.resolve(config.daemon.audit.directory)
+        try FileManager.default.createDirectory(at: auditDirectory, withIntermediateDirectories: true)
+        self.lockDescriptor = try Self.lock(auditDirectory.appendingPathComponent("LOCK"))
+        self.store = try SQLiteStore(path: config.resolve(config.daemon.store.path).path)
+        let keySecret = try config.daemon.audit.signingKey.resolve(relativeTo: config.directory)
+        let key = try AuditSigningKey.parse(keySecret.bytes)
+        self.audit = try AuditLog(directory: auditDirectory, signingKey: key, settings: config.daemon.audit, logger: logger)
+        let missing = try await self.audit.indexEntries(after: try await self.store.lastIndexedSequence())
+        if !missing.isEmpty {
+            logger.notice("re-indexed audit records written before a crash", metadata: ["records": "\(missing.count)"])
+            try await self.store.insertIndex(missing)
+        }
+        let routing = Routing(config: config)
+        self.runtime = RuntimeConfig(routing)
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        do {
+            let built = try AdapterFactory.build(config: config, httpClient: self.httpClient, logger: logger)
+            self.adapters = built.adapters
+            self.webhooks = built.webhooks
+        } catch {
+            try? await self.httpClient.shutdown()
+            throw error
+        }
+        self.outboxBells = Dictionary(uniqueKeysWithValues: self.adapters.keys.map { ($0, Doorbell()) })
+        var started = AuditEvent(.started)
+        started.detail = "bridged \(BridgedVersion.current), adapters: \(self.adapters.keys.sorted().joined(separator: ", "))"
+        try await self.audit.append([started, Self.configLoaded(routing)])
+    }
+
+    static func configLoaded(_ routing: Routing) -> AuditEvent {
+        var event = AuditEvent(.configLoaded)
+        event.config_revision = routing.configRevision
+        event.detail = "policy revision \(routing.gate.revision)"
+        return event
+    }
+
+    /// Serves until a graceful shutdown, then closes the audit log with a final checkpoint.
+    func run(handleSignals: Bool) async throws {
+        let pipeline = PipelineService(gateway: self)
+        let services: [any Service] = [
+            pipeline,
+            AdminListener.application(gateway: self),
+            PublicListener.application(gateway: self),
+        ] + (handleSignals ? [ReloadService(gateway: self)] : [])
+        let group = ServiceGroup(
+            services: services,
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: self.logger
+        )
+        await self.control.attach(group)
+        var failure: (any Error)?
+        do {
+            try await group.run()
+        } catch {
+            failure = error
+            self.logger.error("a service failed", metadata: ["error": "\(error)"])
+        }
+        try await self.close()
+        if let failure { throw failure }
+    }
+
+    /// Asks ``run(handleSignals:)`` to shut down gracefully.
+    func shutdown() async { await self.control.shutdown() }
+
+    private func close() async throws {
+        var stopped = AuditEvent(.stopped)
+        stopped.detail = "graceful shutdown"
+        try await self.audit.append([stopped])
+        try await self.audit.close()
+        try await self.httpClient.shutdown()
+        flock(self.lockDescriptor, LOCK_UN)
+        Glibc.close(self.lockDescriptor)
+    }
+
+    /// One daemon per audit directory: two writers would fork the chain.
+    private static func lock(_ url: URL) throws -> Int32 {
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw StartError(description: "cannot open \(url.path)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(fd)
+            throw StartError(description: "another bridged is already running with the audit directory \(url.deletingLastPathComponent().path)")
+        }
+        return fd
+    }
+}
+
+/// Holds the service group so a shutdown can be requested from outside `run`.
+actor GatewayControl {
+    private var group: ServiceGroup?
+    private var shutdownRequested = false
+
+    func attach(_ group: ServiceGroup) async {
+        self.group = group
+        if self.shutdownRequested { await group.triggerGracefulShutdown() }
+    }
+
+    func shutdown() async {
+        self.shutdownRequested = true
+        await self.group?.triggerGracefulShutdown()
+    }
+}
+
+/// The ports the listeners actually bound (useful with port 0).
+actor ListeningPorts {
+    private(set) var publicPort: Int?
+    private(set) var adminPort: Int?
+
+    func setPublic(_ port: Int?) { self.publicPort = port }
+    func setAdmin(_ port: Int?) { self.adminPort = port }
+}
+
+enum BridgedVersion {
+    static let current = "0.1.0"
+}

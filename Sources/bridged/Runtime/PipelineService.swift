@@ -1,0 +1,56 @@
+import PolicyGate
+import Logging
+import Adapters
+import Foundation
+import ServiceLifecycle
+
+/// Runs the router, one delivery worker per deliverable adapter, the adapters' own inbound loops, the
+/// time-based audit checkpoints and the queue gauges, until a graceful shutdown.
+struct PipelineService: Service {
+    let gateway: Gateway
+
+    func run() async throws {
+        let gateway = self.gateway
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await gateway.router.run() }
+                for adapter in gateway.adapters.values {
+                    if adapter.canDeliver {
+                        group.addTask { await gateway.worker(for: adapter).run() }
+                    }
+                    group.addTask {
+                        do {
+                            try await adapter.run(sink: gateway.ingress)
+                        } catch is CancellationError {
+                        } catch {
+                            gateway.logger.error("adapter stopped", metadata: ["adapter": "\(adapter.name)", "error": "\(error)"])
+                        }
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        do {
+                            try await gateway.audit.checkpointIfDue()
+                        } catch {
+                            gateway.logger.critical("cannot write an audit checkpoint", metadata: ["error": "\(error)"])
+                        }
+                        await self.updateGauges()
+                    }
+                }
+            }
+        }
+    }
+
+    private func updateGauges() async {
+        do {
+            self.gateway.metrics.inboxDepth(try await self.gateway.store.inboxDepth())
+            for name in self.gateway.adapters.keys {
+                self.gateway.metrics.queueDepth(name, try await self.gateway.store.outboxDepth(adapter: name))
+            }
+        } catch is CancellationError {
+        } catch {
+            self.gateway.logger.warning("cannot read queue depths", metadata: ["error": "\(error)"])
+        }
+    }
+}
