@@ -91,7 +91,12 @@ public struct ConfigLoader {
                 return issue(full, unknownKeyMessage(name))
             }.sorted { ($0.line ?? 0, $0.key) < ($1.line ?? 0, $1.key) }
         case DecodingError.keyNotFound(let key, let context):
-            return [issue(context.codingPath + [key], "required key is missing")]
+            let path = context.codingPath.last?.stringValue == key.stringValue ? context.codingPath : context.codingPath + [key]
+            // TOMLKit reports a value of the wrong type as a missing key; the locator tells the two apart.
+            if locator.contains(dotted(path)) {
+                return [issue(path, "wrong type for this setting")]
+            }
+            return [issue(path, "required key is missing")]
         case DecodingError.typeMismatch(let type, let context):
             return [issue(context.codingPath, "wrong type: expected \(typeName(type))")]
         case DecodingError.valueNotFound(let type, let context):

@@ -38,6 +38,9 @@ struct TOMLKeyLocator {
         }
     }
 
+    /// Whether the document sets exactly this dotted key.
+    func contains(_ dottedKey: String) -> Bool { self.lines[dottedKey] != nil }
+
     /// The line of the dotted key, or of the closest enclosing table or key that has one.
     func line(for dottedKey: String) -> Int? {
         var key = dottedKey

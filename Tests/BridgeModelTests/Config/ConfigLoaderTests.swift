@@ -1,0 +1,178 @@
+import BridgeModel
+import Foundation
+import Testing
+
+@Suite("Config directory loading")
+struct ConfigLoaderTests {
+    func issues(_ overrides: [String: String?], environment: [String: String] = [:]) throws -> [ConfigIssue] {
+        let fixture = try ConfigFixture(overrides)
+        defer { fixture.remove() }
+        do {
+            _ = try ConfigLoader.load(directory: fixture.directory, environment: environment)
+            return []
+        } catch {
+            return error.issues
+        }
+    }
+
+    @Test("the valid example loads with every file's content")
+    func validDirectoryLoads() throws {
+        let fixture = try ConfigFixture()
+        defer { fixture.remove() }
+        let snapshot = try ConfigLoader.load(directory: fixture.directory, environment: [:])
+        #expect(snapshot.adapters.map(\.name) == ["acme-archive", "globex-chat"])
+        #expect(snapshot.orgs.org(of: try Address(parsing: "bob@eu.globex.test")) == "globex")
+        #expect(snapshot.orgs.org(of: try Address(parsing: "x@other.test")) == nil)
+        #expect(snapshot.routes.rooms.first?.members.count == 2)
+        #expect(snapshot.policy.rules.first?.bothWays == true)
+        #expect(snapshot.files.keys.contains("adapters.d/globex-chat.toml"))
+    }
+
+    @Test("an unknown key names the file, the line and the dotted key")
+    func unknownKey() throws {
+        let issues = try self.issues([
+            "bridged.toml": """
+                [audit]
+                signing_key_file = "keys/audit.key"
+
+                [delivery]
+                max_atempts = 3
+                """
+        ])
+        let issue = try #require(issues.first)
+        #expect(issues.count == 1)
+        #expect(issue.file == "bridged.toml")
+        #expect(issue.line == 5)
+        #expect(issue.key == "delivery.max_atempts")
+        #expect(issue.description == "bridged.toml:5: delivery.max_atempts: unknown key")
+    }
+
+    @Test("a wrong type names the key")
+    func wrongType() throws {
+        let issues = try self.issues(["adapters.d/acme-archive.toml": "type = \"spool\"\norg = \"acme\"\ndirectory = 7\n"])
+        let issue = try #require(issues.first)
+        #expect(issue.file == "adapters.d/acme-archive.toml")
+        #expect(issue.key == "directory")
+        #expect(issue.line == 3)
+        #expect(issue.message.contains("wrong type"))
+    }
+
+    @Test("a missing required key names the key")
+    func missingKey() throws {
+        let issues = try self.issues(["adapters.d/acme-archive.toml": "type = \"spool\"\ndirectory = \"spool\"\n"])
+        let issue = try #require(issues.first)
+        #expect(issue.file == "adapters.d/acme-archive.toml")
+        #expect(issue.key == "org")
+        #expect(issue.message == "required key is missing")
+    }
+
+    @Test("a syntax error names the line")
+    func syntaxError() throws {
+        let issues = try self.issues(["policy.toml": "[[rule]]\nid = \"x\"\naction = \n"])
+        let issue = try #require(issues.first)
+        #expect(issue.file == "policy.toml")
+        #expect(issue.line == 3)
+        #expect(issue.message.hasPrefix("syntax"))
+    }
+
+    @Test("two adapters with one name are an error naming both files")
+    func duplicateAdapterNames() throws {
+        let issues = try self.issues([
+            "adapters.d/other.toml": "type = \"spool\"\nname = \"acme-archive\"\norg = \"acme\"\ndirectory = \"x\"\n"
+        ])
+        let issue = try #require(issues.first { $0.key == "name" })
+        #expect(issue.file == "adapters.d/other.toml")
+        #expect(issue.message.contains("adapters.d/acme-archive.toml"))
+    }
+
+    @Test("routes naming unknown adapters or orgs are errors with their dotted keys")
+    func unknownRouteTargets() throws {
+        let issues = try self.issues([
+            "routes.toml": """
+                [[reach]]
+                org = "initech"
+                adapter = "acme-archive"
+
+                [[room]]
+                id = "partners"
+                [[room.member]]
+                adapter = "globex-chat"
+                channel = "a"
+                [[room.member]]
+                adapter = "nowhere"
+                channel = "b"
+                """
+        ])
+        let keys = Set(issues.map(\.key))
+        #expect(keys.contains("reach[0].org"))
+        #expect(keys.contains("room[0].member[1].adapter"))
+        let member = try #require(issues.first { $0.key == "room[0].member[1].adapter" })
+        #expect(member.line == 11)
+        #expect(member.message.contains("nowhere"))
+    }
+
+    @Test("policy subjects naming unknown orgs and unknown actions are errors")
+    func badPolicy() throws {
+        let issues = try self.issues([
+            "policy.toml": """
+                [[rule]]
+                id = "r1"
+                action = "permit"
+                from = ["org:globex"]
+                to = ["org:acme"]
+
+                [[rule]]
+                id = "r2"
+                action = "deny"
+                from = ["org:umbrella"]
+                to = ["not an address"]
+                """
+        ])
+        #expect(issues.contains { $0.key == "rule[0].action" && $0.line == 3 })
+        #expect(issues.contains { $0.key == "rule[1].from[0]" && $0.message.contains("umbrella") })
+        #expect(issues.contains { $0.key == "rule[1].to[0]" })
+    }
+
+    @Test("every problem is listed, not just the first")
+    func collectsAll() throws {
+        let issues = try self.issues([
+            "bridged.toml": "[admin]\nlisten = \"0.0.0.0:9480\"\n[audit]\nsigning_key_file = \"keys/audit.key\"\n",
+            "adapters.d/acme-archive.toml": "type = \"carrier-pigeon\"\norg = \"acme\"\n",
+        ])
+        #expect(issues.contains { $0.file == "bridged.toml" && $0.key == "admin.listen" })
+        #expect(issues.contains { $0.file == "adapters.d/acme-archive.toml" && $0.key == "type" })
+    }
+
+    @Test("secrets come from an environment variable or a file, and a missing one is an error")
+    func secrets() throws {
+        let fromEnv = "type = \"webhook\"\norg = \"globex\"\nsecret_env = \"GLOBEX_SECRET\"\n"
+        #expect(try self.issues(["adapters.d/globex-chat.toml": fromEnv], environment: ["GLOBEX_SECRET": "x"]).isEmpty)
+        let missing = try self.issues(["adapters.d/globex-chat.toml": fromEnv], environment: [:])
+        #expect(missing.contains { $0.key == "secret_env" && $0.message.contains("GLOBEX_SECRET") })
+        let inline = try self.issues(["adapters.d/globex-chat.toml": "type = \"webhook\"\norg = \"globex\"\nsecret = \"hunter2\"\n"])
+        let issue = try #require(inline.first { $0.key == "secret" })
+        #expect(issue.message.contains("never written inline"))
+        #expect(!inline.map(\.description).joined().contains("hunter2"))
+    }
+
+    @Test("a secret never prints its value")
+    func secretRedaction() {
+        let secret = Secret(bytes: Array("hunter2".utf8))
+        #expect("\(secret)" == "<redacted>")
+        #expect(String(reflecting: secret) == "<redacted>")
+    }
+
+    @Test("a domain claimed by two orgs is an error")
+    func domainClaimedTwice() throws {
+        let issues = try self.issues([
+            "orgs.toml": "[orgs.acme]\ndomains = [\"acme.test\"]\n[orgs.globex]\ndomains = [\"acme.test\"]\n"
+        ])
+        #expect(issues.contains { $0.key == "orgs.globex.domains[0]" && $0.message.contains("already belongs") })
+    }
+
+    @Test("a directory without bridged.toml is not a config directory")
+    func missingDaemonFile() throws {
+        let issues = try self.issues(["bridged.toml": nil])
+        #expect(issues.contains { $0.file == "bridged.toml" && $0.message.hasPrefix("cannot read") })
+    }
+}
