@@ -23,6 +23,7 @@ final class HookSink: Sendable {
         func setPort(_ port: Int?) { self.port = port }
         var texts: [String] { self.requests.compactMap { $0.json["text"] as? String } }
         var eventIDs: [String] { self.requests.compactMap { $0.json["event_id"] as? String } }
+        var headers: [[String: String]] { self.requests.map(\.headers) }
     }
 
     let state = State()
