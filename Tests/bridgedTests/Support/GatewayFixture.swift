@@ -15,6 +15,8 @@ final class GatewayFixture: @unchecked Sendable {
     let root: URL
     var gateway: Gateway!
     var running: Task<Void, any Error>?
+    /// Set when the daemon runs as a separate process on known ports.
+    let fixedPublicPort: Int?
     static let secret = "globex-webhook-secret"
 
     /// - Parameters:
@@ -23,8 +25,10 @@ final class GatewayFixture: @unchecked Sendable {
         acmeDeliverURL: String? = nil,
         delivery: String = "max_attempts = 5\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1",
         policy: String = GatewayFixture.defaultPolicy,
-        extraFiles: [String: String] = [:]
+        extraFiles: [String: String] = [:],
+        ports: (public: Int, admin: Int) = (0, 0)
     ) throws {
+        self.fixedPublicPort = ports.public == 0 ? nil : ports.public
         self.root = FileManager.default.temporaryDirectory.appendingPathComponent("bridged-test-\(UUID().uuidString)")
         var files: [String: String] = [
             "bridged.toml": """
@@ -33,10 +37,10 @@ final class GatewayFixture: @unchecked Sendable {
                 checkpoint_records = 10
                 content = "hashes"
                 [http]
-                listen = "127.0.0.1:0"
+                listen = "127.0.0.1:\(ports.public)"
                 max_body_bytes = 4096
                 [admin]
-                listen = "127.0.0.1:0"
+                listen = "127.0.0.1:\(ports.admin)"
                 [delivery]
                 \(delivery)
                 [log]
@@ -136,7 +140,12 @@ final class GatewayFixture: @unchecked Sendable {
     }
 
     func post(_ json: String, adapter: String = "globex-chat", secret: String = GatewayFixture.secret, signed: Bool = true) async throws -> Answer {
-        let port = try #require(await self.gateway.ports.publicPort)
+        let port: Int
+        if let fixed = self.fixedPublicPort {
+            port = fixed
+        } else {
+            port = try #require(await self.gateway.ports.publicPort)
+        }
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/hooks/\(adapter)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

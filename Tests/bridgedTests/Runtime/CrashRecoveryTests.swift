@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+@testable import bridged
+
+@Suite("The daemon as a process: crash, shutdown, reload, CLI", .serialized)
+struct CrashRecoveryTests {
+    @Test("a message accepted before a SIGKILL is delivered exactly once after restart")
+    func sigkillBeforeDelivery() async throws {
+        let peerPort = try FreePort.reserve()
+        let ports = (public: try FreePort.reserve(), admin: try FreePort.reserve())
+        let fixture = try GatewayFixture(
+            acmeDeliverURL: "http://127.0.0.1:\(peerPort)/hooks/acme",
+            delivery: "max_attempts = 1000\ninitial_backoff_ms = 100\nmax_backoff_seconds = 1",
+            ports: ports
+        )
+        defer { fixture.remove() }
+        let first = try DaemonProcess(config: fixture.root)
+        try await first.waitHealthy(adminPort: ports.admin)
+        #expect(try await fixture.post(GatewayFixture.message("evt-crash", text: "survives")).status == 202)
+        // The chat system is down: the delivery fails and waits for a retry.
+        try await eventually("a delivery attempt failed") {
+            try fixture.auditRecords().contains { $0["event"] as? String == "retried" }
+        }
+        first.signal(SIGKILL)
+        #expect(try await first.waitForExit() == SIGKILL)
+
+        let sink = HookSink(port: peerPort)
+        _ = try await sink.start()
+        let second = try DaemonProcess(config: fixture.root)
+        try await second.waitHealthy(adminPort: ports.admin)
+        try await eventually("the message arrived") { await sink.state.texts == ["survives"] }
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+        await sink.stop()
+
+        #expect(await sink.state.texts == ["survives"])
+        let records = try fixture.auditRecords()
+        #expect(records.filter { $0["event"] as? String == "accepted" }.count == 1)
+        #expect(records.filter { $0["event"] as? String == "delivered" }.count == 1)
+        let verify = try DaemonProcess.command(["audit", "verify", "--config", fixture.root.path])
+        #expect(verify.status == 0, "\(verify.output)")
+    }
+
+    @Test("SIGTERM finishes gracefully: exit 0, a stopped record and a final signed checkpoint")
+    func sigterm() async throws {
+        let ports = (public: try FreePort.reserve(), admin: try FreePort.reserve())
+        let fixture = try GatewayFixture(ports: ports)
+        defer { fixture.remove() }
+        let daemon = try DaemonProcess(config: fixture.root)
+        try await daemon.waitHealthy(adminPort: ports.admin)
+        #expect(try await fixture.post(GatewayFixture.message("evt-term")).status == 202)
+        try await eventually("the spool file exists") { fixture.spoolFiles().count == 1 }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit() == 0)
+        #expect(try fixture.auditRecords().last?["event"] as? String == "stopped")
+        let verify = try DaemonProcess.command(["audit", "verify", "--config", fixture.root.path])
+        #expect(verify.status == 0)
+        #expect(!verify.output.contains("not yet signed"), "\(verify.output)")
+    }
+
+    @Test("SIGHUP with a broken policy keeps the running one; a valid edit takes effect")
+    func sighupReload() async throws {
+        let ports = (public: try FreePort.reserve(), admin: try FreePort.reserve())
+        let fixture = try GatewayFixture(ports: ports)
+        defer { fixture.remove() }
+        let daemon = try DaemonProcess(config: fixture.root)
+        try await daemon.waitHealthy(adminPort: ports.admin)
+        let policy = fixture.root.appendingPathComponent("policy.toml")
+        try "[[rule]]\nid = \"broken\"\naction = \"allow\"\nfrom = [\"org:nobody\"]\nto = [\"*\"]\n".write(to: policy, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try await eventually("the reload was refused") {
+            try fixture.auditRecords().contains { $0["event"] as? String == "config-rejected" }
+        }
+        // The old rules still decide.
+        #expect(try await fixture.post(GatewayFixture.message("evt-old")).status == 202)
+        try await eventually("the old policy still allows globex to acme") { fixture.spoolFiles().count == 1 }
+
+        try (GatewayFixture.defaultPolicy + "\n[[rule]]\nid = \"globex-to-initech\"\naction = \"allow\"\nfrom = [\"org:globex\"]\nto = [\"org:initech\"]\n")
+            .write(to: policy, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try await eventually("the new config was loaded") {
+            try fixture.auditRecords().filter { $0["event"] as? String == "config-loaded" }.count == 2
+        }
+        #expect(try await fixture.post(GatewayFixture.message("evt-new", to: "peter@initech.test")).status == 202)
+        try await eventually("the new rule lets globex reach initech") { fixture.spoolFiles("initech").count == 1 }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit() == 0)
+        let rejected = try #require(try fixture.auditRecords().first { $0["event"] as? String == "config-rejected" })
+        #expect((rejected["detail"] as? String)?.contains("policy.toml") == true)
+    }
+
+    @Test("`bridged check` exits 0 on a valid directory and 78 listing every problem with file and key")
+    func checkCommand() throws {
+        let fixture = try GatewayFixture()
+        defer { fixture.remove() }
+        let valid = try DaemonProcess.command(["check", "--config", fixture.root.path])
+        #expect(valid.status == 0, "\(valid.output)")
+        #expect(valid.output.contains("configuration OK"))
+        try "type = \"spool\"\norg = \"acme\"\ndirectory = \"x\"\ncolour = \"blue\"\n"
+            .write(to: fixture.root.appendingPathComponent("adapters.d/acme-archive.toml"), atomically: true, encoding: .utf8)
+        try "[[reach]]\norg = \"acme\"\nadapter = \"ghost\"\n"
+            .write(to: fixture.root.appendingPathComponent("routes.toml"), atomically: true, encoding: .utf8)
+        let invalid = try DaemonProcess.command(["check", "--config", fixture.root.path])
+        #expect(invalid.status == 78)
+        #expect(invalid.output.contains("adapters.d/acme-archive.toml:4: colour: unknown key"))
+        #expect(invalid.output.contains("routes.toml:3: reach[0].adapter: unknown adapter \"ghost\""))
+    }
+
+    @Test("`bridged audit verify` exits 1 and names the first tampered record")
+    func verifyCommand() async throws {
+        let fixture = try GatewayFixture()
+        defer { fixture.remove() }
+        try await fixture.start()
+        for index in 1...3 { _ = try await fixture.post(GatewayFixture.message("evt-\(index)")) }
+        try await eventually("all were delivered") { fixture.spoolFiles().count == 3 }
+        try await fixture.stop()
+        #expect(try DaemonProcess.command(["audit", "verify", "--config", fixture.root.path]).status == 0)
+        let segment = fixture.auditDirectory.appendingPathComponent("audit-000001.jsonl")
+        var lines = try String(contentsOf: segment, encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[4] = lines[4].replacingOccurrences(of: "globex", with: "globax")
+        try (lines.joined(separator: "\n") + "\n").write(to: segment, atomically: true, encoding: .utf8)
+        let result = try DaemonProcess.command(["audit", "verify", "--config", fixture.root.path])
+        #expect(result.status == 1)
+        #expect(result.output.contains("record 5 (audit-000001.jsonl line 5)"), "\(result.output)")
+    }
+
+    @Test("`bridged policy explain` shows the deciding rule and the revision")
+    func explainCommand() throws {
+        let fixture = try GatewayFixture()
+        defer { fixture.remove() }
+        let allowed = try DaemonProcess.command(["policy", "explain", "--config", fixture.root.path, "--from", "bob@globex.test", "--to", "alice@acme.test"])
+        #expect(allowed.status == 0)
+        #expect(allowed.output.contains("decision:     allow (globex-to-acme)"))
+        let denied = try DaemonProcess.command(["policy", "explain", "--config", fixture.root.path, "--from", "alice@acme.test", "--to", "bob@globex.test"])
+        #expect(denied.output.contains("decision:     deny (default:cross-org-deny)"))
+    }
+}
