@@ -1,0 +1,94 @@
+import BridgeModel
+import Foundation
+import PolicyGate
+import Testing
+
+@testable import bridged
+
+@Suite("SQLite store: inbox idempotency and outbox order")
+struct OutboxStoreTests {
+    let orgs = OrgDirectory([Organization(id: "acme", domains: ["acme.test"]), Organization(id: "globex", domains: ["globex.test"])])
+
+    func withStore(_ body: (SQLiteStore) async throws -> Void) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)/b.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        try await body(try SQLiteStore(path: path))
+    }
+
+    func envelope(_ native: String, from: String = "bob@globex.test") throws -> Envelope {
+        Envelope(
+            origin: Origin(adapter: "globex-chat", nativeID: native),
+            sender: Participant(address: try Address(parsing: from)), recipients: [try Address(parsing: "alice@acme.test")],
+            body: native
+        )
+    }
+
+    func entry(_ envelope: Envelope, conversation: String) throws -> OutboxEntry {
+        let gate = PolicyGate(
+            policy: PolicyDocument(rules: [.init(id: "g2a", action: .allow, from: ["org:globex"], to: ["org:acme"])]),
+            orgs: self.orgs, revision: "r"
+        )
+        let decision = gate.decide(
+            PolicyRequest(kind: .message, from: gate.party(envelope.sender.address), to: gate.party(envelope.recipients[0]))
+        )
+        let clearance = try #require(
+            gate.clear(envelope, adapter: "acme-archive", target: .direct(envelope.recipients), decisions: [decision])
+        )
+        return OutboxEntry(clearance: clearance, envelope: envelope, conversation: conversation)
+    }
+
+    @Test("the same origin accepted twice is stored once")
+    func idempotent() async throws {
+        try await self.withStore { store in
+            let first = try self.envelope("evt-1")
+            var again = try self.envelope("evt-1")
+            again.body = "different"
+            #expect(try await store.accept(first) == .accepted(first.id))
+            #expect(try await store.accept(again) == .duplicate(first.id))
+            #expect(try await store.pendingInbox(limit: 10).map(\.body) == ["evt-1"])
+        }
+    }
+
+    @Test("a conversation waiting for a retry holds back its later items, other conversations go on")
+    func orderPerConversation() async throws {
+        try await self.withStore { store in
+            let envelopes = try (1...4).map { try self.envelope("e\($0)") }
+            for envelope in envelopes { _ = try await store.accept(envelope) }
+            try await store.commitRouting(
+                try envelopes.enumerated().map { index, envelope in
+                    RoutingCommit(envelopeID: envelope.id, entries: [try self.entry(envelope, conversation: index < 3 ? "A" : "B")], index: [])
+                }
+            )
+            #expect(try await store.inboxDepth() == 0)
+            let now = Date()
+            let due = try await store.dueDeliveries(adapter: "acme-archive", now: now, limit: 10)
+            #expect(due.map(\.envelope.body) == ["e1", "e2", "e3", "e4"])
+            try await store.settle(
+                [.retry(id: due[0].id, attempts: 1, nextAttempt: now.addingTimeInterval(60), error: "x")], index: []
+            )
+            let blocked = try await store.dueDeliveries(adapter: "acme-archive", now: now, limit: 10)
+            #expect(blocked.map(\.envelope.body) == ["e4"])
+            let later = try await store.dueDeliveries(adapter: "acme-archive", now: now.addingTimeInterval(61), limit: 10)
+            #expect(later.map(\.envelope.body) == ["e1", "e2", "e3", "e4"])
+            #expect(later[0].attempts == 1)
+        }
+    }
+
+    @Test("a dead letter leaves the queue, and a replay puts it back due, keeping its place")
+    func deadLetterReplay() async throws {
+        try await self.withStore { store in
+            let envelope = try self.envelope("e1")
+            _ = try await store.accept(envelope)
+            try await store.commitRouting([RoutingCommit(envelopeID: envelope.id, entries: [try self.entry(envelope, conversation: "A")], index: [])])
+            let item = try #require(try await store.dueDeliveries(adapter: "acme-archive", now: Date(), limit: 1).first)
+            try await store.settle([.deadLetter(id: item.id, attempts: 3, reason: "http-400: no", at: Date())], index: [])
+            #expect(try await store.outboxDepth(adapter: "acme-archive") == 0)
+            let letter = try #require(try await store.deadLetters(limit: 10).first)
+            #expect(letter.id == item.id && letter.attempts == 3)
+            #expect(try await store.replayDeadLetter(letter.id, now: Date()))
+            #expect(try await store.replayDeadLetter(letter.id, now: Date()) == false)
+            let replayed = try #require(try await store.dueDeliveries(adapter: "acme-archive", now: Date(), limit: 1).first)
+            #expect(replayed.id == item.id && replayed.attempts == 0)
+        }
+    }
+}
