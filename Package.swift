@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "bridged", targets: ["bridged"]),
         .library(name: "BridgeModel", targets: ["BridgeModel"]),
         .library(name: "PolicyGate", targets: ["PolicyGate"]),
+        .library(name: "Adapters", targets: ["Adapters"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -14,6 +14,12 @@ extension ConfigLoader {
                 self.report(name, "\(key).org", "unknown org \"\(entry.org)\" (not in orgs.toml)")
             }
             if let adapter = byName[entry.adapter] {
+                if case .webhook(let settings) = adapter.settings, settings.deliverURL == nil {
+                    self.report(
+                        name, "\(key).adapter",
+                        "adapter \"\(entry.adapter)\" cannot deliver: it has no deliver_url (\(adapter.file))"
+                    )
+                }
                 if adapter.org != entry.org {
                     self.report(
                         name, "\(key).adapter",

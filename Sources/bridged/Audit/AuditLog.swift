@@ -84,8 +84,15 @@ actor AuditLog {
         if self.segmentSize > 0, self.segmentSize + output.count > self.settings.segmentBytes {
             try self.rotate()
         }
-        try Self.writeAll(self.fd, output)
-        guard fsync(self.fd) == 0 else { throw Failure(description: "fsync of the audit log failed: errno \(errno)") }
+        do {
+            try Self.writeAll(self.fd, output)
+            guard fsync(self.fd) == 0 else { throw Failure(description: "fsync of the audit log failed: errno \(errno)") }
+        } catch {
+            // Cut whatever part of the batch reached the file, so the next append starts on a record boundary
+            // and the chain on disk stays exactly the records whose append returned.
+            _ = ftruncate(self.fd, off_t(self.segmentSize))
+            throw error
+        }
         self.segmentSize += output.count
         self.lastSequence = sequence
         self.lastHash = hash

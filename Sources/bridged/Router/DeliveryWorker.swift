@@ -71,7 +71,7 @@ struct DeliveryWorker: Sendable {
             events.append(event)
         }
         let index = try await self.audit.append(events)
-        try await self.store.settle(settlements, index: index)
+        try await self.store.indexingOnFailure(index) { try await self.store.settle(settlements, index: index) }
         return items.count
     }
 

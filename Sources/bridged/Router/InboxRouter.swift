@@ -44,11 +44,13 @@ struct InboxRouter: Sendable {
         }
         let index = try await self.audit.append(events)
         let byEnvelope = Dictionary(grouping: index, by: { $0.envelopeID })
-        try await self.store.commitRouting(
+        try await self.store.indexingOnFailure(index) {
+            try await self.store.commitRouting(
             plans.map { envelope, plan in
-                RoutingCommit(envelopeID: envelope.id, entries: plan.entries, index: byEnvelope[envelope.id] ?? [])
-            }
-        )
+                    RoutingCommit(envelopeID: envelope.id, entries: plan.entries, index: byEnvelope[envelope.id] ?? [])
+                }
+            )
+        }
         var touched: Set<String> = []
         for (envelope, plan) in plans {
             for _ in 0..<plan.denied { self.metrics.denied(envelope.origin.adapter) }

@@ -46,6 +46,20 @@ protocol AuditIndexStore: Sendable {
 /// All the store seams the daemon needs; SQLite implements them today, PostgreSQL can later.
 typealias GatewayStore = InboxStore & OutboxStore & DeadLetterStore & AuditIndexStore
 
+extension AuditIndexStore {
+    /// Runs a transaction that carries the index rows of records already appended to the audit log. If it
+    /// fails, the rows are indexed on their own, so a retry sees that the records exist and writes no
+    /// duplicate `accepted` and delivers nothing twice.
+    func indexingOnFailure(_ index: [AuditIndexEntry], _ transaction: () async throws -> Void) async throws {
+        do {
+            try await transaction()
+        } catch {
+            try? await self.insertIndex(index)
+            throw error
+        }
+    }
+}
+
 /// One cleared delivery to enqueue. It can only be made from a ``Clearance``, which only the policy gate
 /// issues: there is no way to put anything into the outbox that the gate did not allow.
 struct OutboxEntry: Sendable {

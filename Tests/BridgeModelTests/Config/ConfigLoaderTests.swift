@@ -111,6 +111,16 @@ struct ConfigLoaderTests {
         #expect(member.message.contains("nowhere"))
     }
 
+    @Test("a reach route through a webhook without deliver_url is an error: nothing could ever be delivered")
+    func reachWithoutOutbound() throws {
+        let issues = try self.issues([
+            "routes.toml": "[[reach]]\norg = \"globex\"\nadapter = \"globex-chat\"\n"
+        ])
+        let issue = try #require(issues.first)
+        #expect(issue.key == "reach[0].adapter")
+        #expect(issue.message.contains("no deliver_url"))
+    }
+
     @Test("policy subjects naming unknown orgs and unknown actions are errors")
     func badPolicy() throws {
         let issues = try self.issues([
