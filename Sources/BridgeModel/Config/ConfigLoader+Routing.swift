@@ -43,8 +43,15 @@ extension ConfigLoader {
             if !roomIDs.insert(room.id).inserted { self.report(name, "\(key).id", "room \(room.id) is defined twice") }
             if room.member.count < 2 { self.report(name, "\(key).member", "a bridged room needs at least two members") }
             var members: [RoutesConfig.Room.Member] = []
+            var memberAdapters: Set<String> = []
             for (memberIndex, member) in room.member.enumerated() {
                 let memberKey = "\(key).member[\(memberIndex)]"
+                if !memberAdapters.insert(member.adapter).inserted {
+                    self.report(
+                        name, "\(memberKey).adapter",
+                        "adapter \(member.adapter) is already a member of room \(room.id): a room's members use different adapters (a message never goes back out through the adapter it came in on)"
+                    )
+                }
                 if byName[member.adapter] == nil {
                     self.report(name, "\(memberKey).adapter", "unknown adapter \"\(member.adapter)\" (no such file in adapters.d)")
                 }
@@ -73,10 +80,10 @@ extension ConfigLoader {
                 self.report(name, "\(key).id", "a rule id must be non-empty and must not start with \"default:\"")
             }
             if !ids.insert(raw.id).inserted { self.report(name, "\(key).id", "rule id \(raw.id) is used twice") }
-            guard let action = PolicyDocument.Rule.Action(rawValue: raw.action) else {
+            let action = PolicyDocument.Rule.Action(rawValue: raw.action)
+            if action == nil {
                 let known = PolicyDocument.Rule.Action.allCases.map(\.rawValue).joined(separator: ", ")
                 self.report(name, "\(key).action", "unknown action \"\(raw.action)\" (known: \(known))")
-                continue
             }
             for (field, subjects) in [("from", raw.from), ("to", raw.to)] {
                 if subjects.isEmpty { self.report(name, "\(key).\(field)", "needs at least one subject") }
@@ -95,6 +102,7 @@ extension ConfigLoader {
                     self.report(name, "\(key).kinds[\(kindIndex)]", "unknown kind \"\(kind)\" (known: \(known))")
                 }
             }
+            guard let action else { continue }
             rules.append(
                 .init(
                     id: raw.id, action: action, from: raw.from, to: raw.to, kinds: kinds,

@@ -20,7 +20,7 @@ extension ConfigLoader {
             if audit.signing_key_env != nil || audit.signing_key_file != nil {
                 switch SecretSource.choose(env: audit.signing_key_env, file: audit.signing_key_file, key: "signing_key") {
                 case .success(let source): settings.audit.signingKey = source
-                case .failure(let error): self.report(name, "audit.signing_key_file", error.message)
+                case .failure(let error): self.report(name, "audit.signing_key_env", error.message)
                 }
             }
             if let value = audit.checkpoint_records {
@@ -74,8 +74,18 @@ extension ConfigLoader {
             }
             settings.log.level = level
         }
-        if case .failure(let error) = self.checkSecret(settings.audit.signingKey) {
-            self.report(name, "audit.signing_key_file", error.message)
+        let keyName: String
+        if case .environment = settings.audit.signingKey { keyName = "audit.signing_key_env" } else { keyName = "audit.signing_key_file" }
+        switch Result(catching: { () throws(SecretError) in
+            try settings.audit.signingKey.resolve(relativeTo: self.directory, environment: self.environment)
+        }) {
+        case .failure(let error):
+            self.report(name, keyName, error.message)
+        case .success(let secret):
+            let text = String(decoding: secret.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if Data(base64Encoded: text)?.count != 32 {
+                self.report(name, keyName, "the audit signing key must be 32 bytes, base64 encoded (make one with `bridged audit keygen`)")
+            }
         }
         return settings
     }

@@ -74,7 +74,7 @@ public struct AdminSettings: Sendable, Hashable {
 public struct DeliverySettings: Sendable, Hashable {
     /// Dead-letter after this many failed attempts ...
     public var maxAttempts: Int = 12
-    /// ... or when the first attempt is this old.
+    /// ... or when the delivery has been queued this long (a replay starts the clock again).
     public var maxAgeSeconds: Int = 86_400
     public var initialBackoffMilliseconds: Int = 1000
     public var maxBackoffSeconds: Int = 600

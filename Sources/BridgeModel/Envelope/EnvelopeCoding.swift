@@ -1,7 +1,7 @@
 import Foundation
 
-/// The one JSON form of an envelope used by the store and the spool: sorted keys, ISO 8601 dates with
-/// milliseconds, so the same envelope always encodes to the same bytes.
+/// The one JSON form of an envelope used by the store and the spool: sorted keys, RFC 3339 dates with
+/// milliseconds. (Set-valued fields such as `labels` keep no order; nothing hashes these bytes.)
 public enum EnvelopeCoding {
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()

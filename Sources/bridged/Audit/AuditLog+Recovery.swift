@@ -77,3 +77,12 @@ extension AuditLog {
         return entries.reversed()
     }
 }
+
+extension AuditLog {
+    /// Appends records that no store transaction carries (lifecycle, config, rejections) and indexes them
+    /// at once, so the index only ever lags the log after a crash.
+    func appendIndexed(_ events: [AuditEvent], into store: any AuditIndexStore) async throws {
+        let index = try self.append(events)
+        try await store.insertIndex(index)
+    }
+}

@@ -70,7 +70,7 @@ struct AuditVerifier {
                     throw Problem(file: file, line: lineNumber, sequence: expected, message: "not a well-formed audit record")
                 }
                 guard link.seq == expected else {
-                    let what = link.seq > expected ? "deleted" : "reordered or duplicated"
+                    let what = link.seq > expected ? "deleted or reordered" : "reordered or duplicated"
                     throw Problem(
                         file: file, line: lineNumber, sequence: link.seq,
                         message: "expected record \(expected) here, found record \(link.seq): records were \(what)"

@@ -47,7 +47,7 @@ struct Ingress: InboundSink {
         event.reason = rejection.reason
         event.detail = rejection.detail
         do {
-            try await self.audit.append([event])
+            try await self.audit.appendIndexed([event], into: self.store)
         } catch {
             self.logger.critical("cannot write an audit record", metadata: ["error": "\(error)"])
         }

@@ -86,7 +86,7 @@ final class Gateway: Sendable {
         self.outboxBells = Dictionary(uniqueKeysWithValues: self.adapters.keys.map { ($0, Doorbell()) })
         var started = AuditEvent(.started)
         started.detail = "bridged \(BridgedVersion.current), adapters: \(self.adapters.keys.sorted().joined(separator: ", "))"
-        try await self.audit.append([started, Self.configLoaded(routing)])
+        try await self.audit.appendIndexed([started, Self.configLoaded(routing)], into: self.store)
     }
 
     static func configLoaded(_ routing: Routing) -> AuditEvent {
@@ -127,7 +127,7 @@ final class Gateway: Sendable {
     private func close() async throws {
         var stopped = AuditEvent(.stopped)
         stopped.detail = "graceful shutdown"
-        try await self.audit.append([stopped])
+        try await self.audit.appendIndexed([stopped], into: self.store)
         try await self.audit.close()
         try await self.httpClient.shutdown()
         flock(self.lockDescriptor, LOCK_UN)

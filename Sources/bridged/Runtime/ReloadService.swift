@@ -38,7 +38,7 @@ extension Gateway {
             } else {
                 let routing = Routing(config: snapshot)
                 guard routing.configRevision != current.configRevision else { return .unchanged }
-                try await self.audit.append([Self.configLoaded(routing)])
+                try await self.audit.appendIndexed([Self.configLoaded(routing)], into: self.store)
                 await self.runtime.replace(with: routing)
                 self.logger.notice(
                     "config reloaded",
@@ -57,7 +57,7 @@ extension Gateway {
         var event = AuditEvent(.configRejected)
         event.detail = problems.joined(separator: "; ")
         do {
-            try await self.audit.append([event])
+            try await self.audit.appendIndexed([event], into: self.store)
         } catch {
             self.logger.critical("cannot write an audit record", metadata: ["error": "\(error)"])
         }

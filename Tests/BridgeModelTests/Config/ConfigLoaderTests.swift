@@ -186,3 +186,51 @@ struct ConfigLoaderTests {
         #expect(issues.contains { $0.file == "bridged.toml" && $0.message.hasPrefix("cannot read") })
     }
 }
+
+@Suite("Config directory loading: cross-file rules")
+struct ConfigCrossFileTests {
+    func issues(_ overrides: [String: String?]) throws -> [ConfigIssue] {
+        let fixture = try ConfigFixture(overrides)
+        defer { fixture.remove() }
+        do {
+            _ = try ConfigLoader.load(directory: fixture.directory, environment: [:])
+            return []
+        } catch {
+            return error.issues
+        }
+    }
+
+    @Test("a room with two members on one adapter is refused")
+    func roomMembersOnOneAdapter() throws {
+        let issues = try self.issues([
+            "routes.toml": """
+                [[room]]
+                id = "partners"
+                [[room.member]]
+                adapter = "globex-chat"
+                channel = "a"
+                [[room.member]]
+                adapter = "globex-chat"
+                channel = "b"
+                """
+        ])
+        #expect(issues.contains { $0.key == "room[0].member[1].adapter" && $0.message.contains("different adapters") })
+    }
+
+    @Test("a malformed signing key is caught by check, not at start-up, and the key named is the one used")
+    func malformedSigningKey() throws {
+        let issues = try self.issues(["keys/audit.key": "not a key\n"])
+        let issue = try #require(issues.first)
+        #expect(issue.key == "audit.signing_key_file")
+        #expect(issue.message.contains("32 bytes"))
+    }
+
+    @Test("a rule with an unknown action still has its subjects checked")
+    func unknownActionStillChecked() throws {
+        let issues = try self.issues([
+            "policy.toml": "[[rule]]\nid = \"r\"\naction = \"permit\"\nfrom = [\"org:umbrella\"]\nto = [\"org:acme\"]\n"
+        ])
+        #expect(issues.contains { $0.key == "rule[0].action" })
+        #expect(issues.contains { $0.key == "rule[0].from[0]" })
+    }
+}
