@@ -46,7 +46,7 @@ struct DeliveryWorker: Sendable {
             do {
                 let receipt = try await self.adapter.deliver(delivery)
                 event.detail = receipt.nativeID.map { "native id \($0)" }
-                settlements.append(.delivered(id: item.id))
+                settlements.append(.delivered(id: item.id, nativeID: receipt.nativeID))
                 self.metrics.delivered(item.adapter)
             } catch {
                 let settlement = self.settlement(for: error, item: item, attempt: attempt, now: Date())

@@ -95,3 +95,14 @@ extension SQLiteStore: AuditIndexStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// The envelope an adapter's native id belongs to (inbound items and delivered ones alike).
+    func envelopeID(adapter: String, nativeID: String) async throws -> EnvelopeID? {
+        try await self.pool.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT envelope_id FROM id_map WHERE adapter = ? AND native_id = ?", arguments: [adapter, nativeID]
+            ).map(EnvelopeID.init(rawValue:))
+        }
+    }
+}

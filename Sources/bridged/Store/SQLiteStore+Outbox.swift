@@ -72,7 +72,16 @@ extension SQLiteStore: OutboxStore {
         try await self.pool.write { db in
             for settlement in settlements {
                 switch settlement {
-                case .delivered(let id):
+                case .delivered(let id, let nativeID):
+                    if let nativeID {
+                        try db.execute(
+                            sql: """
+                                INSERT OR REPLACE INTO id_map (adapter, native_id, envelope_id, conversation)
+                                SELECT adapter, ?, envelope_id, conversation FROM outbox WHERE seq = ?
+                                """,
+                            arguments: [nativeID, id]
+                        )
+                    }
                     try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id])
                 case .retry(let id, let attempts, let next, let error):
                     try db.execute(

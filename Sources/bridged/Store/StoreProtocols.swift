@@ -96,7 +96,8 @@ struct OutboxItem: Sendable, Hashable {
 }
 
 enum Settlement: Sendable, Hashable {
-    case delivered(id: Int64)
+    /// `nativeID`: the id the destination gave the item, recorded in the id map for threads and edits.
+    case delivered(id: Int64, nativeID: String? = nil)
     case retry(id: Int64, attempts: Int, nextAttempt: Date, error: String)
     case deadLetter(id: Int64, attempts: Int, reason: String, at: Date)
 }

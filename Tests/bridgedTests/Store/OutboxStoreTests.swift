@@ -89,6 +89,11 @@ struct OutboxStoreTests {
             #expect(try await store.replayDeadLetter(letter.id, now: Date()) == false)
             let replayed = try #require(try await store.dueDeliveries(adapter: "acme-archive", now: Date(), limit: 1).first)
             #expect(replayed.id == item.id && replayed.attempts == 0)
+            try await store.settle([.delivered(id: replayed.id, nativeID: "msg-42@acme")], index: [])
+            #expect(try await store.outboxDepth(adapter: "acme-archive") == 0)
+            // Both sides of the crossing are in the id map: the inbound event id and the delivered message id.
+            #expect(try await store.envelopeID(adapter: "acme-archive", nativeID: "msg-42@acme") == envelope.id)
+            #expect(try await store.envelopeID(adapter: "globex-chat", nativeID: "e1") == envelope.id)
         }
     }
 }
