@@ -51,3 +51,17 @@ struct AddressTests {
         #expect(throws: DecodingError.self) { try EnvelopeCoding.decode(Data(json.utf8)) }
     }
 }
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test("bridged's own timestamps parse back to the same millisecond, other RFC 3339 forms still parse")
+    func roundTrip() throws {
+        let date = Date(timeIntervalSince1970: 1_763_712_000.123)
+        let text = Timestamp.format(date)
+        #expect(text == "2025-11-21T08:00:00.123Z")
+        #expect(Timestamp.parse(text) == date)
+        #expect(Timestamp.parse("2025-11-21T08:00:00Z") == Date(timeIntervalSince1970: 1_763_712_000))
+        #expect(Timestamp.parse("2025-13-21T08:00:00.000Z") == nil)
+        #expect(Timestamp.parse("yesterday") == nil)
+    }
+}
