@@ -107,6 +107,8 @@ struct DeliveryWorker: Sendable {
                     wait = .seconds(1)
                 }
                 await self.bell.wait(timeout: wait)
+            } catch is CancellationError {
+                return
             } catch {
                 self.logger.error("delivery loop failed; retrying", metadata: ["adapter": "\(self.adapter.name)", "error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))

@@ -66,6 +66,8 @@ struct InboxRouter: Sendable {
             do {
                 let routed = try await self.routeBatch()
                 if routed == 0 { await self.inboxBell.wait(timeout: .seconds(1)) }
+            } catch is CancellationError {
+                return
             } catch {
                 // The inbox keeps the envelopes: nothing is lost, the batch is retried.
                 self.logger.error("routing failed; retrying", metadata: ["error": "\(error)"])

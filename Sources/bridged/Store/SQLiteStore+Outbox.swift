@@ -37,16 +37,21 @@ extension SQLiteStore: OutboxStore {
         try await self.pool.read { db in
             try Row.fetchAll(
                 db,
+                // `waiting`: per conversation, the first item held back for a retry (found through the
+                // next_attempt_at index, so it costs the number of waiting items, not the queue's depth).
+                // Due items behind it in its conversation stay queued; everything else goes in seq order.
                 sql: """
+                    WITH waiting AS (
+                        SELECT conversation, MIN(seq) AS first_seq FROM outbox
+                        WHERE adapter = ? AND next_attempt_at > ?
+                        GROUP BY conversation
+                    )
                     SELECT o.seq, o.envelope, o.adapter, o.target, o.conversation, o.attempts, o.created_at
-                    FROM outbox o
-                    WHERE o.adapter = ? AND o.next_attempt_at <= ?
-                      AND NOT EXISTS (SELECT 1 FROM outbox p
-                                      WHERE p.adapter = o.adapter AND p.conversation = o.conversation
-                                        AND p.seq < o.seq AND p.next_attempt_at > ?)
+                    FROM outbox o LEFT JOIN waiting w ON w.conversation = o.conversation
+                    WHERE o.adapter = ? AND o.next_attempt_at <= ? AND (w.first_seq IS NULL OR o.seq < w.first_seq)
                     ORDER BY o.seq LIMIT ?
                     """,
-                arguments: [adapter, now.timeIntervalSince1970, now.timeIntervalSince1970, limit]
+                arguments: [adapter, now.timeIntervalSince1970, adapter, now.timeIntervalSince1970, limit]
             ).map { row in
                 OutboxItem(
                     id: row["seq"],
