@@ -96,8 +96,10 @@ struct DeliveryWorker: Sendable {
         return capped / 2 + capped / 2 * random
     }
 
-    func run() async {
-        while !Task.isCancelled {
+    /// Delivers until stopped (after the batch in progress: in-flight posts finish within their timeout) or
+    /// cancelled.
+    func run(until stop: StopSignal) async {
+        while !Task.isCancelled, !stop.isStopping {
             do {
                 if try await self.deliverBatch() > 0 { continue }
                 let wait: Duration

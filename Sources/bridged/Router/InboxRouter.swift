@@ -60,9 +60,10 @@ struct InboxRouter: Sendable {
         return envelopes.count
     }
 
-    /// Routes until cancelled, waking on new inbox commits and at least once a second.
-    func run() async {
-        while !Task.isCancelled {
+    /// Routes until stopped (after the batch in progress) or cancelled, waking on new inbox commits and at
+    /// least once a second.
+    func run(until stop: StopSignal) async {
+        while !Task.isCancelled, !stop.isStopping {
             do {
                 let routed = try await self.routeBatch()
                 if routed == 0 { await self.inboxBell.wait(timeout: .seconds(1)) }

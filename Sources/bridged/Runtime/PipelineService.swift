@@ -11,25 +11,32 @@ struct PipelineService: Service {
 
     func run() async throws {
         let gateway = self.gateway
-        await cancelWhenGracefulShutdown {
+        let stop = StopSignal()
+        // The ticker paces checkpoints and gauges; ringing it (with the others) ends every wait at shutdown.
+        let ticker = Doorbell()
+        let bells = [gateway.inboxBell, ticker] + Array(gateway.outboxBells.values)
+        await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask { await gateway.router.run() }
+                group.addTask { await gateway.router.run(until: stop) }
                 for adapter in gateway.adapters.values {
                     if adapter.canDeliver {
-                        group.addTask { await gateway.worker(for: adapter).run() }
+                        group.addTask { await gateway.worker(for: adapter).run(until: stop) }
                     }
                     group.addTask {
-                        do {
-                            try await adapter.run(sink: gateway.ingress)
-                        } catch is CancellationError {
-                        } catch {
-                            gateway.logger.error("adapter stopped", metadata: ["adapter": "\(adapter.name)", "error": "\(error)"])
+                        // An adapter's own inbound loop (none today) is cancelled on shutdown.
+                        await cancelWhenGracefulShutdown {
+                            do {
+                                try await adapter.run(sink: gateway.ingress)
+                            } catch is CancellationError {
+                            } catch {
+                                gateway.logger.error("adapter stopped", metadata: ["adapter": "\(adapter.name)", "error": "\(error)"])
+                            }
                         }
                     }
                 }
                 group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(1))
+                    while !Task.isCancelled, !stop.isStopping {
+                        await ticker.wait(timeout: .seconds(1))
                         do {
                             try await gateway.audit.checkpointIfDue()
                         } catch {
@@ -39,6 +46,9 @@ struct PipelineService: Service {
                     }
                 }
             }
+        } onGracefulShutdown: {
+            stop.stop()
+            Task { for bell in bells { await bell.ring() } }
         }
     }
 
