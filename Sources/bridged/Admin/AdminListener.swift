@@ -66,9 +66,6 @@ enum AdminListener {
 
     static func json(_ status: HTTPResponse.Status, _ object: [String: any Sendable]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: Array(data) + [0x0A]))
-        )
+        return Response.json(status, bytes: Array(data) + [0x0A])
     }
 }

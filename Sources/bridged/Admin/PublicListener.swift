@@ -53,10 +53,13 @@ enum PublicListener {
     }
 
     static func response(_ answer: WebhookAdapter.Response) -> Response {
-        Response(
-            status: HTTPResponse.Status(code: answer.status),
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body))
-        )
+        Response.json(HTTPResponse.Status(code: answer.status), bytes: answer.body)
+    }
+}
+
+extension Response {
+    /// A JSON response from bytes already encoded.
+    static func json(_ status: HTTPResponse.Status, bytes: [UInt8]) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

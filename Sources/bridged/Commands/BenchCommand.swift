@@ -138,6 +138,11 @@ enum BenchmarkConfig {
             "adapters.d/acme-archive.toml": "type = \"spool\"\norg = \"acme\"\ndirectory = \"var/spool\"\n",
             "var/audit.key": AuditSigningKey.generate().privateKey + "\n",
         ]
+        try self.writeFiles(files, to: root)
+    }
+
+    /// Writes files (path relative to `root` -> contents), creating folders as needed.
+    static func writeFiles(_ files: [String: String], to root: URL) throws {
         for (name, contents) in files {
             let url = root.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

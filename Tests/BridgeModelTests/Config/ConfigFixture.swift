@@ -1,3 +1,4 @@
+import BridgeModel
 import Foundation
 
 /// A throwaway config directory written from a dictionary of file contents.
@@ -67,4 +68,16 @@ struct ConfigFixture {
     }
 
     func remove() { try? FileManager.default.removeItem(at: self.directory) }
+
+    /// Loads the valid example with these files replaced (nil removes one) and returns its problems.
+    static func issues(_ overrides: [String: String?], environment: [String: String] = [:]) throws -> [ConfigIssue] {
+        let fixture = try ConfigFixture(overrides)
+        defer { fixture.remove() }
+        do {
+            _ = try ConfigLoader.load(directory: fixture.directory, environment: environment)
+            return []
+        } catch {
+            return error.issues
+        }
+    }
 }

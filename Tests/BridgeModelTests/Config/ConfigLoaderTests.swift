@@ -5,14 +5,7 @@ import Testing
 @Suite("Config directory loading")
 struct ConfigLoaderTests {
     func issues(_ overrides: [String: String?], environment: [String: String] = [:]) throws -> [ConfigIssue] {
-        let fixture = try ConfigFixture(overrides)
-        defer { fixture.remove() }
-        do {
-            _ = try ConfigLoader.load(directory: fixture.directory, environment: environment)
-            return []
-        } catch {
-            return error.issues
-        }
+        try ConfigFixture.issues(overrides, environment: environment)
     }
 
     @Test("the valid example loads with every file's content")
@@ -189,16 +182,7 @@ struct ConfigLoaderTests {
 
 @Suite("Config directory loading: cross-file rules")
 struct ConfigCrossFileTests {
-    func issues(_ overrides: [String: String?]) throws -> [ConfigIssue] {
-        let fixture = try ConfigFixture(overrides)
-        defer { fixture.remove() }
-        do {
-            _ = try ConfigLoader.load(directory: fixture.directory, environment: [:])
-            return []
-        } catch {
-            return error.issues
-        }
-    }
+    func issues(_ overrides: [String: String?]) throws -> [ConfigIssue] { try ConfigFixture.issues(overrides) }
 
     @Test("a room with two members on one adapter is refused")
     func roomMembersOnOneAdapter() throws {

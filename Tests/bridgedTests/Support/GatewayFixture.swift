@@ -89,7 +89,7 @@ final class GatewayFixture: @unchecked Sendable {
                 """
         }
         for (name, contents) in extraFiles { files[name] = contents }
-        try Self.write(files, to: self.root)
+        try BenchmarkConfig.writeFiles(files, to: self.root)
     }
 
     static let defaultPolicy = """
@@ -100,14 +100,6 @@ final class GatewayFixture: @unchecked Sendable {
         to = ["org:acme"]
         kinds = ["message"]
         """
-
-    static func write(_ files: [String: String], to root: URL) throws {
-        for (name, contents) in files {
-            let url = root.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try contents.write(to: url, atomically: true, encoding: .utf8)
-        }
-    }
 
     func start() async throws {
         let config = try ConfigLoader.load(directory: self.root)
