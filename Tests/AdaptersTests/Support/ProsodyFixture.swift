@@ -1,0 +1,115 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// A real Prosody started by the test on loopback (see ../shared/PEERS.md): two virtual hosts, a component
+/// for each, throwaway config and data in a temp directory, stopped with SIGTERM.
+final class ProsodyFixture: @unchecked Sendable {
+    // @unchecked: the Process is only touched from the owning test's task.
+    let directory: URL
+    let c2sPort: Int
+    let componentPort: Int
+    let process = Process()
+    static let secret = "component-secret"
+
+    init() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prosody") else {
+            Issue.record("Prosody is not installed (/usr/bin/prosody): run scripts/install-deps.sh test")
+            throw CancellationError()
+        }
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("prosody-\(UUID().uuidString)")
+        self.c2sPort = try Self.freePort()
+        self.componentPort = try Self.freePort()
+        let data = self.directory.appendingPathComponent("data")
+        let certs = self.directory.appendingPathComponent("certs")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: certs, withIntermediateDirectories: true)
+        let config = """
+            run_as_root = true
+            data_path = "\(data.path)"
+            pidfile = "\(self.directory.path)/prosody.pid"
+            certificates = "\(certs.path)"
+            log = { { levels = { min = "info" }, to = "file", filename = "\(self.directory.path)/prosody.log" } }
+            interfaces = { "127.0.0.1" }
+            local_interfaces = { "127.0.0.1" }
+            component_interfaces = { "127.0.0.1" }
+            c2s_ports = { \(self.c2sPort) }
+            component_ports = { \(self.componentPort) }
+            modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "presence"; "posix" }
+            modules_disabled = { "s2s" }
+            authentication = "internal_plain"
+            c2s_require_encryption = false
+            allow_unencrypted_plain_auth = true
+            VirtualHost "acme.test"
+            Component "partners.acme.test"
+                component_secret = "\(Self.secret)"
+            VirtualHost "globex.test"
+            Component "partners.globex.test"
+                component_secret = "\(Self.secret)"
+            """
+        let configFile = self.directory.appendingPathComponent("prosody.cfg.lua")
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        // The test process blocks most signals in its threads and children inherit that mask, so a server
+        // started directly would never see SIGTERM. Perl (essential on Debian) resets the mask, then execs.
+        self.process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        self.process.arguments = [
+            "-e", #"use POSIX; sigprocmask(SIG_SETMASK, POSIX::SigSet->new); $SIG{$_} = "DEFAULT" for qw(TERM INT HUP PIPE); exec @ARGV or die $!"#,
+            "/usr/bin/prosody", "--config", configFile.path, "-F",
+        ]
+        self.process.currentDirectoryURL = self.directory
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        self.process.standardOutput = log
+        self.process.standardError = log
+        try self.process.run()
+    }
+
+    /// Waits until both the c2s and the component port accept connections (PEERS.md pitfall 2).
+    func waitReady() async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        for port in [self.c2sPort, self.componentPort] {
+            while !(await Self.accepts(port)) {
+                guard ContinuousClock.now < deadline, self.process.isRunning else {
+                    Issue.record("Prosody did not open port \(port); see \(self.directory.path)/prosody.log")
+                    throw CancellationError()
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    /// SIGTERM, then wait (bounded) for the exit: Prosody stops in milliseconds.
+    func stop() async {
+        if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGTERM)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while self.process.isRunning, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            if self.process.isRunning {
+                Issue.record("Prosody did not stop on SIGTERM within 10 s")
+                kill(self.process.processIdentifier, SIGKILL)
+            }
+        }
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+
+    var log: String { (try? String(contentsOf: self.directory.appendingPathComponent("prosody.log"), encoding: .utf8)) ?? "" }
+
+    static func accepts(_ port: Int) async -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port).get()
+            try await channel.close()
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    static func freePort() throws -> Int {
+        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? channel.close().wait() }
+        return channel.localAddress!.port!
+    }
+}
