@@ -87,6 +87,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "PeerHarness",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/PeerHarness",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "BridgeModelTests",
             dependencies: ["BridgeModel"],
@@ -100,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "AdaptersTests",
             dependencies: [
-                "Adapters", "BridgeModel",
+                "Adapters", "BridgeModel", "PeerHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -111,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "bridgedTests",
             dependencies: [
-                "bridged", "BridgeModel", "PolicyGate", "Adapters",
+                "bridged", "BridgeModel", "PolicyGate", "Adapters", "PeerHarness",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -24,12 +24,35 @@ public struct AdapterDefinition: Sendable, Hashable {
 public enum AdapterSettings: Sendable, Hashable {
     case webhook(WebhookSettings)
     case spool(SpoolSettings)
+    case xmppComponent(XMPPComponentSettings)
 
     public var type: String {
         switch self {
         case .webhook: "webhook"
         case .spool: "spool"
+        case .xmppComponent: "xmpp-component"
         }
+    }
+}
+
+/// `type = "xmpp-component"`: the org's XMPP server, reached as an XEP-0114 component. Remote people
+/// appear on the component domain with XEP-0106 escaping (`bob\40globex.test@partners.acme.test`).
+public struct XMPPComponentSettings: Sendable, Hashable {
+    /// The server's component port (XEP-0114 has no TLS: keep it on loopback or a private network).
+    public var host: String
+    public var port: Int
+    /// The component's domain, as configured on the XMPP server.
+    public var component: String
+    public var secret: SecretSource
+    /// The longest wait between reconnection attempts.
+    public var maxReconnectSeconds: Int
+
+    public init(host: String, port: Int, component: String, secret: SecretSource, maxReconnectSeconds: Int = 30) {
+        self.host = host
+        self.port = port
+        self.component = component
+        self.secret = secret
+        self.maxReconnectSeconds = maxReconnectSeconds
     }
 }
 

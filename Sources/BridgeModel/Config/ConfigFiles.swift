@@ -63,6 +63,18 @@ struct WebhookAdapterFile: Decodable {
     var deliver_timeout_seconds: Int?
 }
 
+struct XMPPComponentAdapterFile: Decodable {
+    var type: String
+    var name: String?
+    var org: String
+    var host: String
+    var port: Int
+    var component: String
+    var secret_env: String?
+    var secret_file: String?
+    var max_reconnect_seconds: Int?
+}
+
 struct SpoolAdapterFile: Decodable {
     var type: String
     var name: String?

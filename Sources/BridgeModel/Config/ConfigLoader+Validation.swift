@@ -170,8 +170,13 @@ extension ConfigLoader {
             guard let raw: SpoolAdapterFile = self.decode(text, file: file, strict: true) else { return nil }
             (name, org) = (raw.name, raw.org)
             settings = .spool(SpoolSettings(directory: raw.directory))
+        case "xmpp-component":
+            guard let raw: XMPPComponentAdapterFile = self.decode(text, file: file, strict: true) else { return nil }
+            (name, org) = (raw.name, raw.org)
+            guard let xmpp = self.xmppSettings(raw, file: file) else { return nil }
+            settings = .xmppComponent(xmpp)
         default:
-            self.report(file, "type", "unknown adapter type \"\(header.type)\" (known: webhook, spool)")
+            self.report(file, "type", "unknown adapter type \"\(header.type)\" (known: webhook, spool, xmpp-component)")
             return nil
         }
         let adapterName = name ?? stem
@@ -180,6 +185,27 @@ extension ConfigLoader {
             return nil
         }
         return AdapterDefinition(name: adapterName, org: org, settings: settings, file: file)
+    }
+
+    mutating func xmppSettings(_ raw: XMPPComponentAdapterFile, file: String) -> XMPPComponentSettings? {
+        var secret: SecretSource?
+        switch SecretSource.choose(env: raw.secret_env, file: raw.secret_file, key: "secret") {
+        case .success(let source):
+            if case .failure(let error) = self.checkSecret(source) {
+                self.report(file, raw.secret_env != nil ? "secret_env" : "secret_file", error.message)
+            }
+            secret = source
+        case .failure(let error):
+            self.report(file, "secret_env", "\(error.message) (the component's shared secret)")
+        }
+        if !(1...65535).contains(raw.port) { self.report(file, "port", "must be 1 to 65535") }
+        if !Address.isValidDomain(raw.component.lowercased()) { self.report(file, "component", "not a valid domain") }
+        if let value = raw.max_reconnect_seconds, value < 1 { self.report(file, "max_reconnect_seconds", "must be at least 1") }
+        guard let secret else { return nil }
+        return XMPPComponentSettings(
+            host: raw.host, port: raw.port, component: raw.component.lowercased(), secret: secret,
+            maxReconnectSeconds: raw.max_reconnect_seconds ?? 30
+        )
     }
 
     mutating func webhookSettings(_ raw: WebhookAdapterFile, file: String) -> WebhookSettings? {

@@ -26,6 +26,11 @@ enum AdapterFactory {
                 )
                 adapters[definition.name] = adapter
                 webhooks[definition.name] = adapter
+            case .xmppComponent(let settings):
+                adapters[definition.name] = XMPPComponentAdapter(
+                    name: definition.name, org: definition.org, settings: settings,
+                    secret: try settings.secret.resolve(relativeTo: config.directory), logger: adapterLogger
+                )
             case .spool(let settings):
                 adapters[definition.name] = SpoolAdapter(
                     name: definition.name, org: definition.org, directory: config.resolve(settings.directory)

@@ -1,4 +1,5 @@
 import Adapters
+import PeerHarness
 import BridgeModel
 import Foundation
 import Testing

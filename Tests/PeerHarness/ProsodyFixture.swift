@@ -5,15 +5,15 @@ import Testing
 
 /// A real Prosody started by the test on loopback (see ../shared/PEERS.md): two virtual hosts, a component
 /// for each, throwaway config and data in a temp directory, stopped with SIGTERM.
-final class ProsodyFixture: @unchecked Sendable {
+public final class ProsodyFixture: @unchecked Sendable {
     // @unchecked: the Process is only touched from the owning test's task.
-    let directory: URL
-    let c2sPort: Int
-    let componentPort: Int
+    public let directory: URL
+    public let c2sPort: Int
+    public let componentPort: Int
     let process = Process()
-    static let secret = "component-secret"
+    public static let secret = "component-secret"
 
-    init() throws {
+    public init() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prosody") else {
             Issue.record("Prosody is not installed (/usr/bin/prosody): run scripts/install-deps.sh test")
             throw CancellationError()
@@ -65,7 +65,7 @@ final class ProsodyFixture: @unchecked Sendable {
     }
 
     /// Waits until both the c2s and the component port accept connections (PEERS.md pitfall 2).
-    func waitReady() async throws {
+    public func waitReady() async throws {
         let deadline = ContinuousClock.now + .seconds(15)
         for port in [self.c2sPort, self.componentPort] {
             while !(await Self.accepts(port)) {
@@ -78,8 +78,25 @@ final class ProsodyFixture: @unchecked Sendable {
         }
     }
 
+    var configFile: URL { self.directory.appendingPathComponent("prosody.cfg.lua") }
+
+    /// Creates an account (`prosodyctl register`), before or while the server runs.
+    public func register(_ user: String, host: String, password: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prosodyctl")
+        process.arguments = ["--config", self.configFile.path, "register", user, host, password]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            Issue.record("prosodyctl register \(user)@\(host) failed with status \(process.terminationStatus)")
+            throw CancellationError()
+        }
+    }
+
     /// SIGTERM, then wait (bounded) for the exit: Prosody stops in milliseconds.
-    func stop() async {
+    public func stop() async {
         if self.process.isRunning {
             kill(self.process.processIdentifier, SIGTERM)
             let deadline = ContinuousClock.now + .seconds(10)
@@ -94,7 +111,7 @@ final class ProsodyFixture: @unchecked Sendable {
         try? FileManager.default.removeItem(at: self.directory)
     }
 
-    var log: String { (try? String(contentsOf: self.directory.appendingPathComponent("prosody.log"), encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOf: self.directory.appendingPathComponent("prosody.log"), encoding: .utf8)) ?? "" }
 
     static func accepts(_ port: Int) async -> Bool {
         do {
@@ -107,7 +124,7 @@ final class ProsodyFixture: @unchecked Sendable {
         }
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
         defer { try? channel.close().wait() }
         return channel.localAddress!.port!

@@ -1,0 +1,109 @@
+public import BridgeModel
+import Foundation
+public import Logging
+
+/// An org's XMPP server, reached as an XEP-0114 component (`type = "xmpp-component"`).
+///
+/// `run` keeps one component session up, reconnecting with backoff (the server restarting is routine).
+/// Messages its users send to remote contacts become envelopes; anything refused is answered with a
+/// stanza error and audited. Deliveries become messages from the remote sender's component JID. XMPP has
+/// no acknowledgement on a component stream, so an item the store could not commit is answered with a
+/// `wait` error the user's client shows, rather than silently dropped.
+public final class XMPPComponentAdapter: Adapter {
+    public let name: String
+    public let org: String
+    let settings: XMPPComponentSettings
+    let secret: Secret
+    let translator: XMPPMessageTranslator
+    let logger: Logger
+    let connection = Connection()
+
+    actor Connection {
+        var sender: XMPPComponentSender?
+        func set(_ sender: XMPPComponentSender?) { self.sender = sender }
+    }
+
+    public init(name: String, org: String, settings: XMPPComponentSettings, secret: Secret, logger: Logger) {
+        self.name = name
+        self.org = org
+        self.settings = settings
+        self.secret = secret
+        self.translator = XMPPMessageTranslator(adapter: name, component: settings.component)
+        self.logger = logger
+    }
+
+    public var canDeliver: Bool { true }
+
+    public func run(sink: any InboundSink) async throws {
+        var backoff = 1.0
+        while !Task.isCancelled {
+            do {
+                try await XMPPComponentClient.withSession(
+                    host: self.settings.host, port: self.settings.port, component: self.settings.component,
+                    secret: self.secret
+                ) { session in
+                    await self.connection.set(session.sender)
+                    self.logger.notice("component session established", metadata: ["component": "\(self.settings.component)"])
+                    backoff = 1
+                    while let stanza = try await session.next() {
+                        await self.handle(stanza, sink: sink, sender: session.sender)
+                    }
+                }
+                self.logger.notice("the XMPP server closed the component stream")
+            } catch is CancellationError {
+                break
+            } catch {
+                self.logger.warning("component session failed", metadata: ["error": "\(error)", "retry_in_seconds": "\(backoff)"])
+            }
+            await self.connection.set(nil)
+            guard !Task.isCancelled else { break }
+            try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
+            backoff = min(backoff * 2, Double(self.settings.maxReconnectSeconds))
+        }
+        await self.connection.set(nil)
+    }
+
+    func handle(_ stanza: XMLElement, sink: any InboundSink, sender: XMPPComponentSender) async {
+        switch self.translator.inbound(stanza, receivedAt: Date()) {
+        case .ignore:
+            return
+        case .refuse(let type, let condition, let text):
+            await sink.reject(
+                InboundRejection(adapter: self.name, reason: "xmpp-\(condition)", nativeID: stanza[attribute: "id"], detail: text)
+            )
+            try? await sender.send(XMPPMessageTranslator.error(answering: stanza, type: type, condition: condition, text: text))
+        case .envelope(let envelope):
+            do {
+                _ = try await sink.accept(envelope)
+            } catch let error as AcceptError where error.reason == .senderOutsideOrg {
+                await sink.reject(
+                    InboundRejection(adapter: self.name, reason: error.reason.rawValue, nativeID: envelope.origin.nativeID, detail: error.detail)
+                )
+                try? await sender.send(
+                    XMPPMessageTranslator.error(answering: stanza, type: "auth", condition: "forbidden", text: "you may not send through this gateway")
+                )
+            } catch {
+                self.logger.error("inbox commit failed", metadata: ["error": "\(error)"])
+                try? await sender.send(
+                    XMPPMessageTranslator.error(
+                        answering: stanza, type: "wait", condition: "resource-constraint",
+                        text: "the gateway could not accept the message; send it again later"
+                    )
+                )
+            }
+        }
+    }
+
+    public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
+        let stanzas = try self.translator.outbound(delivery)
+        guard let sender = await self.connection.sender else {
+            throw .transient("not-connected", "the component session to the XMPP server is down")
+        }
+        do {
+            for stanza in stanzas { try await sender.send(stanza) }
+        } catch {
+            throw .transient("send-failed", "writing to the component stream failed")
+        }
+        return DeliveryReceipt(nativeID: delivery.deliveryKey)
+    }
+}

@@ -1,0 +1,120 @@
+public import BridgeModel
+public import Foundation
+
+/// Translates between XMPP `<message/>` stanzas on a component and envelopes. Pure: stanzas in, values out.
+///
+/// Inbound, `alice@acme.test` writes to `bob\40globex.test@partners.acme.test` and the envelope goes from
+/// alice@acme.test to bob@globex.test. Outbound, an envelope from bob@globex.test to alice@acme.test
+/// becomes a message from `bob\40globex.test@partners.acme.test` to `alice@acme.test`.
+public struct XMPPMessageTranslator: Sendable {
+    public enum Inbound: Hashable, Sendable {
+        case envelope(Envelope)
+        /// Answer the sender with this stanza error (RFC 6120 §8.3).
+        case refuse(type: String, condition: String, text: String)
+        /// Nothing to bridge (chat states, receipts, headline, error replies).
+        case ignore
+    }
+
+    static let correction = "urn:xmpp:message-correct:0"
+    static let reply = "urn:xmpp:reply:0"
+    static let stanzasNamespace = "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+    public let adapter: String
+    public let component: String
+
+    public init(adapter: String, component: String) {
+        self.adapter = adapter
+        self.component = component
+    }
+
+    public func inbound(_ stanza: XMLElement, receivedAt: Date) -> Inbound {
+        guard stanza.name == "message" else {
+            if stanza.name == "iq", let type = stanza[attribute: "type"], type == "get" || type == "set" {
+                return .refuse(type: "cancel", condition: "service-unavailable", text: "this gateway answers no queries yet")
+            }
+            return .ignore
+        }
+        let type = stanza[attribute: "type"] ?? "normal"
+        switch type {
+        case "chat", "normal": break
+        case "groupchat": return .refuse(type: "cancel", condition: "feature-not-implemented", text: "rooms are not bridged yet")
+        default: return .ignore
+        }
+        guard let fromText = stanza[attribute: "from"], let from = try? JID(parsing: fromText), let local = from.local,
+            let sender = try? Address(local: local, domain: from.domain)
+        else {
+            return .refuse(type: "modify", condition: "jid-malformed", text: "the sender is not a person's address")
+        }
+        guard let toText = stanza[attribute: "to"], let to = try? JID(parsing: toText),
+            let recipient = JIDEscaping.address(for: to, component: self.component)
+        else {
+            return .refuse(type: "cancel", condition: "item-not-found", text: "no remote contact has this address")
+        }
+        guard let body = stanza.element(named: "body")?.text, !body.isEmpty else { return .ignore }
+        let correction = stanza.element(named: "replace", namespace: Self.correction)?[attribute: "id"]
+        let replyTo = stanza.element(named: "reply", namespace: Self.reply)?[attribute: "id"]
+        let id = stanza[attribute: "id"].flatMap { $0.isEmpty ? nil : $0 } ?? "no-id-\(UUID().uuidString)"
+        return .envelope(
+            Envelope(
+                origin: Origin(adapter: self.adapter, nativeID: "\(from.bare)/\(id)"),
+                kind: correction == nil ? .message : .edit,
+                sender: Participant(address: sender),
+                recipients: [recipient],
+                thread: stanza.element(named: "thread")?.text,
+                inReplyTo: correction ?? replyTo,
+                subject: stanza.element(named: "subject")?.text,
+                body: body.replacingOccurrences(of: "\r\n", with: "\n"),
+                hops: [self.adapter],
+                receivedAt: receivedAt
+            )
+        )
+    }
+
+    /// The messages a direct delivery becomes: one per local recipient, from the remote sender's component JID.
+    public func outbound(_ delivery: Delivery) throws(DeliveryFailure) -> [XMLElement] {
+        guard case .direct(let recipients) = delivery.target else {
+            throw .permanent("rooms-not-supported", "bridged rooms on XMPP are not supported yet")
+        }
+        let envelope = delivery.envelope
+        let from: JID
+        do {
+            from = try JIDEscaping.jid(for: envelope.sender.address, component: self.component)
+        } catch {
+            throw .permanent("jid-malformed", "the sender cannot be written as a JID: \(error)")
+        }
+        return recipients.map { recipient in
+            var message = XMLElement(name: "message", namespace: ComponentStateMachine.namespace)
+            message[attribute: "from"] = from.description
+            message[attribute: "to"] = recipient.description
+            message[attribute: "type"] = "chat"
+            message[attribute: "id"] = delivery.deliveryKey
+            if let subject = envelope.subject { message.append(Self.child("subject", text: subject)) }
+            message.append(Self.child("body", text: envelope.body))
+            if let thread = envelope.thread { message.append(Self.child("thread", text: thread)) }
+            return message
+        }
+    }
+
+    /// A stanza error answering `stanza` (RFC 6120 §8.3): addresses swapped, the condition and a text.
+    public static func error(answering stanza: XMLElement, type: String, condition: String, text: String) -> XMLElement {
+        var reply = XMLElement(name: stanza.name, namespace: ComponentStateMachine.namespace)
+        reply[attribute: "from"] = stanza[attribute: "to"]
+        reply[attribute: "to"] = stanza[attribute: "from"]
+        reply[attribute: "id"] = stanza[attribute: "id"]
+        reply[attribute: "type"] = "error"
+        var error = XMLElement(name: "error", namespace: ComponentStateMachine.namespace)
+        error[attribute: "type"] = type
+        error.append(XMLElement(name: condition, namespace: Self.stanzasNamespace))
+        var textElement = XMLElement(name: "text", namespace: Self.stanzasNamespace)
+        textElement.append(text: text)
+        error.append(textElement)
+        reply.append(error)
+        return reply
+    }
+
+    static func child(_ name: String, text: String) -> XMLElement {
+        var element = XMLElement(name: name, namespace: ComponentStateMachine.namespace)
+        element.append(text: text)
+        return element
+    }
+}

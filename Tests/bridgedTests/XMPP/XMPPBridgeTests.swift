@@ -1,0 +1,80 @@
+import Foundation
+import PeerHarness
+import Testing
+
+@testable import bridged
+
+@Suite("XMPP component adapter against a real Prosody", .serialized)
+struct XMPPBridgeTests {
+    static let remote = #"bob\40globex.test@partners.acme.test"#
+
+    /// Prosody for acme, the gateway with the component adapter for acme and a webhook chat for globex.
+    func setUp() async throws -> (ProsodyFixture, HookSink, GatewayFixture) {
+        let prosody = try ProsodyFixture()
+        try prosody.register("alice", host: "acme.test", password: "alicepw")
+        try await prosody.waitReady()
+        let sink = HookSink()
+        let hookPort = try await sink.start()
+        let fixture = try GatewayFixture(
+            policy: GatewayFixture.defaultPolicy.replacingOccurrences(of: "kinds = [\"message\"]", with: "both_ways = true"),
+            extraFiles: [
+                "var/secrets/xmpp.secret": ProsodyFixture.secret + "\n",
+                "adapters.d/acme-xmpp.toml": """
+                    type = "xmpp-component"
+                    org = "acme"
+                    host = "127.0.0.1"
+                    port = \(prosody.componentPort)
+                    component = "partners.acme.test"
+                    secret_file = "var/secrets/xmpp.secret"
+                    max_reconnect_seconds = 1
+                    """,
+                "adapters.d/globex-chat.toml": """
+                    type = "webhook"
+                    org = "globex"
+                    secret_file = "var/secrets/globex.secret"
+                    deliver_url = "http://127.0.0.1:\(hookPort)/hooks/globex"
+                    """,
+                "routes.toml": """
+                    [[reach]]
+                    org = "acme"
+                    adapter = "acme-xmpp"
+                    [[reach]]
+                    org = "globex"
+                    adapter = "globex-chat"
+                    """,
+            ]
+        )
+        try await fixture.start()
+        try await eventually("the component is authenticated") {
+            prosody.log.contains("External component successfully authenticated")
+        }
+        return (prosody, sink, fixture)
+    }
+
+    func xmppUser(_ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess("/usr/bin/python3", [ChildProcess.peersDirectory.appendingPathComponent("xmpp_user.py").path] + arguments)
+    }
+
+    @Test("alice on XMPP writes to bob on globex's chat, and bob's answer reaches alice's XMPP client")
+    func messagesBothWays() async throws {
+        let (prosody, sink, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+
+        let alice = try self.xmppUser(["alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--send", Self.remote, "hi bob"])
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        try await eventually("bob's chat got the message") { await sink.state.texts == ["hi bob"] }
+
+        let listener = try self.xmppUser(["alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--until-body", "hi alice", "--wait", "20"])
+        try await listener.waitForOutput("\"ready\": true")
+        #expect(try await fixture.post(GatewayFixture.message("bob-1", text: "hi alice")).status == 202)
+        #expect(try await listener.waitForExit() == 0, "\(listener.output)")
+        #expect(listener.output.contains(#""from": "bob\\40globex.test@partners.acme.test""#), "\(listener.output)")
+
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+        let records = try fixture.auditRecords()
+        let delivered = records.filter { $0["event"] as? String == "delivered" }.compactMap { $0["adapter"] as? String }
+        #expect(delivered.sorted() == ["acme-xmpp", "globex-chat"])
+    }
+}
