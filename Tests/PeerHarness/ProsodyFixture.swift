@@ -10,7 +10,7 @@ public final class ProsodyFixture: @unchecked Sendable {
     public let directory: URL
     public let c2sPort: Int
     public let componentPort: Int
-    let process = Process()
+    private var process = Process()
     public static let secret = "component-secret"
 
     public init() throws {
@@ -36,7 +36,7 @@ public final class ProsodyFixture: @unchecked Sendable {
             component_interfaces = { "127.0.0.1" }
             c2s_ports = { \(self.c2sPort) }
             component_ports = { \(self.componentPort) }
-            modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "presence"; "posix" }
+            modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "presence"; "posix"; "offline" }
             modules_disabled = { "s2s" }
             authentication = "internal_plain"
             c2s_require_encryption = false
@@ -48,20 +48,9 @@ public final class ProsodyFixture: @unchecked Sendable {
             Component "partners.globex.test"
                 component_secret = "\(Self.secret)"
             """
-        let configFile = self.directory.appendingPathComponent("prosody.cfg.lua")
+        let configFile = self.directory.appendingPathComponent("prosody.cfg.lua") // == self.configFile
         try config.write(to: configFile, atomically: true, encoding: .utf8)
-        // The test process blocks most signals in its threads and children inherit that mask, so a server
-        // started directly would never see SIGTERM. Perl (essential on Debian) resets the mask, then execs.
-        self.process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
-        self.process.arguments = [
-            "-e", #"use POSIX; sigprocmask(SIG_SETMASK, POSIX::SigSet->new); $SIG{$_} = "DEFAULT" for qw(TERM INT HUP PIPE); exec @ARGV or die $!"#,
-            "/usr/bin/prosody", "--config", configFile.path, "-F",
-        ]
-        self.process.currentDirectoryURL = self.directory
-        let log = FileHandle(forWritingAtPath: "/dev/null")
-        self.process.standardOutput = log
-        self.process.standardError = log
-        try self.process.run()
+        try self.start()
     }
 
     /// Waits until both the c2s and the component port accept connections (PEERS.md pitfall 2).
@@ -76,6 +65,23 @@ public final class ProsodyFixture: @unchecked Sendable {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
+    }
+
+    /// Starts (or restarts, after ``stop(keepingData:)``) the server on the same ports with the same data.
+    public func start() throws {
+        self.process = Process()
+        // The test process blocks most signals in its threads and children inherit that mask, so a server
+        // started directly would never see SIGTERM. Perl (essential on Debian) resets the mask, then execs.
+        self.process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        self.process.arguments = [
+            "-e", #"use POSIX; sigprocmask(SIG_SETMASK, POSIX::SigSet->new); $SIG{$_} = "DEFAULT" for qw(TERM INT HUP PIPE); exec @ARGV or die $!"#,
+            "/usr/bin/prosody", "--config", self.configFile.path, "-F",
+        ]
+        self.process.currentDirectoryURL = self.directory
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        self.process.standardOutput = log
+        self.process.standardError = log
+        try self.process.run()
     }
 
     var configFile: URL { self.directory.appendingPathComponent("prosody.cfg.lua") }
@@ -96,7 +102,7 @@ public final class ProsodyFixture: @unchecked Sendable {
     }
 
     /// SIGTERM, then wait (bounded) for the exit: Prosody stops in milliseconds.
-    public func stop() async {
+    public func stop(keepingData: Bool = false) async {
         if self.process.isRunning {
             kill(self.process.processIdentifier, SIGTERM)
             let deadline = ContinuousClock.now + .seconds(10)
@@ -108,7 +114,7 @@ public final class ProsodyFixture: @unchecked Sendable {
                 kill(self.process.processIdentifier, SIGKILL)
             }
         }
-        try? FileManager.default.removeItem(at: self.directory)
+        if !keepingData { try? FileManager.default.removeItem(at: self.directory) }
     }
 
     public var log: String { (try? String(contentsOf: self.directory.appendingPathComponent("prosody.log"), encoding: .utf8)) ?? "" }

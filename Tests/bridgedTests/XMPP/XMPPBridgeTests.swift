@@ -9,13 +9,16 @@ struct XMPPBridgeTests {
     static let remote = #"bob\40globex.test@partners.acme.test"#
 
     /// Prosody for acme, the gateway with the component adapter for acme and a webhook chat for globex.
-    func setUp() async throws -> (ProsodyFixture, HookSink, GatewayFixture) {
+    func setUp(
+        delivery: String = "max_attempts = 5\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1"
+    ) async throws -> (ProsodyFixture, HookSink, GatewayFixture) {
         let prosody = try ProsodyFixture()
         try prosody.register("alice", host: "acme.test", password: "alicepw")
         try await prosody.waitReady()
         let sink = HookSink()
         let hookPort = try await sink.start()
         let fixture = try GatewayFixture(
+            delivery: delivery,
             policy: GatewayFixture.defaultPolicy.replacingOccurrences(of: "kinds = [\"message\"]", with: "both_ways = true"),
             extraFiles: [
                 "var/secrets/xmpp.secret": ProsodyFixture.secret + "\n",
@@ -76,5 +79,31 @@ struct XMPPBridgeTests {
         let records = try fixture.auditRecords()
         let delivered = records.filter { $0["event"] as? String == "delivered" }.compactMap { $0["adapter"] as? String }
         #expect(delivered.sorted() == ["acme-xmpp", "globex-chat"])
+    }
+}
+
+extension XMPPBridgeTests {
+    @Test("a message accepted while Prosody is down is queued, and reaches alice once, after Prosody is back")
+    func prosodyRestart() async throws {
+        let (prosody, sink, fixture) = try await self.setUp(delivery: "max_attempts = 1000\ninitial_backoff_ms = 100\nmax_backoff_seconds = 1")
+        defer { fixture.remove() }
+        await prosody.stop(keepingData: true)
+        #expect(try await fixture.post(GatewayFixture.message("while-down", text: "sent while XMPP was down")).status == 202)
+        try await eventually("a delivery attempt failed") {
+            try fixture.auditRecords().contains { $0["event"] as? String == "retried" && $0["reason"] as? String == "not-connected" }
+        }
+        try prosody.start()
+        try await prosody.waitReady()
+        let listener = try self.xmppUser([
+            "alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--until-body", "sent while XMPP was down", "--wait", "20",
+        ])
+        #expect(try await listener.waitForExit() == 0, "\(listener.output)\n\(prosody.log.suffix(3000))")
+        try await eventually("the pipeline is idle") { try await fixture.quiescent() }
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+        #expect(listener.output.components(separatedBy: "sent while XMPP was down").count - 1 == 1, "\(listener.output)")
+        let delivered = try fixture.auditRecords().filter { $0["event"] as? String == "delivered" }
+        #expect(delivered.count == 1)
     }
 }
