@@ -19,4 +19,22 @@ public protocol Adapter: Sendable {
     /// Delivers one routed item.
     /// - Throws: ``DeliveryFailure``: transient ones are retried with backoff, permanent ones dead-lettered.
     func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt
+
+    /// `envelope`, which this adapter accepted, will not reach these recipients: tell the sender in this
+    /// protocol's own terms. Called after the decision or the dead letter is audited and committed.
+    func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async
+}
+
+/// Why an accepted item will not reach someone.
+public enum NonDelivery: Hashable, Sendable {
+    /// The policy gate denied it; the gate's reason.
+    case denied(String)
+    /// Delivery was given up (dead-lettered); the failure.
+    case failed(String)
+}
+
+extension Adapter {
+    /// Protocols with no way to answer a sender (spool), or that will answer with a notice delivery once
+    /// notices exist (webhook), do nothing here.
+    public func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async {}
 }

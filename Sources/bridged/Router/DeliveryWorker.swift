@@ -14,6 +14,8 @@ struct DeliveryWorker: Sendable {
     let metrics: GatewayMetrics
     let bell: Doorbell
     let logger: Logger
+    /// Tells the origin adapter about a delivery given up, once that is audited and committed.
+    var onDeadLettered: @Sendable (Envelope, [Address], NonDelivery) async -> Void = { _, _, _ in }
     var batchSize = 32
 
     /// Delivers one batch of due items. - Returns: how many were attempted.
@@ -23,6 +25,7 @@ struct DeliveryWorker: Sendable {
         let indexed = try await self.store.indexedEvents(envelopes: items.map(\.envelope.id))
         var events: [AuditEvent] = []
         var settlements: [Settlement] = []
+        var attempted: [OutboxItem] = []
         var blocked: Set<String> = []
         for item in items where !blocked.contains(item.conversation) {
             let alreadyDelivered = (indexed[item.envelope.id] ?? []).contains {
@@ -31,6 +34,7 @@ struct DeliveryWorker: Sendable {
             if alreadyDelivered {
                 // Delivered and audited before a crash, but not yet settled: settle without delivering again.
                 settlements.append(.delivered(id: item.id))
+                attempted.append(item)
                 continue
             }
             let attempt = item.attempts + 1
@@ -69,9 +73,14 @@ struct DeliveryWorker: Sendable {
                 )
             }
             events.append(event)
+            attempted.append(item)
         }
         let index = try await self.audit.append(events)
         try await self.store.indexingOnFailure(index) { try await self.store.settle(settlements, index: index) }
+        for (item, settlement) in zip(attempted, settlements) {
+            guard case .deadLetter(_, _, let reason, _) = settlement, case .direct(let recipients) = item.target else { continue }
+            await self.onDeadLettered(item.envelope, recipients, .failed(reason))
+        }
         return items.count
     }
 

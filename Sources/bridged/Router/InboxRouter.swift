@@ -1,3 +1,4 @@
+import Adapters
 import BridgeModel
 import Foundation
 import Logging
@@ -19,6 +20,8 @@ struct InboxRouter: Sendable {
     /// Rung per destination adapter when something was enqueued for it.
     let outboxBells: [String: Doorbell]
     let logger: Logger
+    /// Tells the origin adapter about denied recipients, once the decisions are committed.
+    var onDenied: @Sendable (Envelope, [Address], NonDelivery) async -> Void = { _, _, _ in }
     var batchSize = 64
 
     /// Routes one batch. - Returns: how many envelopes were routed.
@@ -54,6 +57,9 @@ struct InboxRouter: Sendable {
         var touched: Set<String> = []
         for (envelope, plan) in plans {
             for _ in 0..<plan.denied { self.metrics.denied(envelope.origin.adapter) }
+            if !plan.deniedRecipients.isEmpty {
+                await self.onDenied(envelope, plan.deniedRecipients, .denied(plan.denialReason ?? "denied by policy"))
+            }
             for entry in plan.entries { touched.insert(entry.clearance.adapter) }
         }
         for adapter in touched { await self.outboxBells[adapter]?.ring() }

@@ -9,6 +9,9 @@ struct RoutingPlanner {
         var events: [AuditEvent] = []
         var entries: [OutboxEntry] = []
         var denied = 0
+        /// Direct recipients the gate denied, with the first denial's reason.
+        var deniedRecipients: [Address] = []
+        var denialReason: String?
     }
 
     let routing: Routing
@@ -40,6 +43,8 @@ struct RoutingPlanner {
             )
             guard decision.isAllowed else {
                 plan.denied += 1
+                plan.deniedRecipients.append(recipient)
+                plan.denialReason = plan.denialReason ?? decision.reason
                 continue
             }
             guard let adapter else {

@@ -39,18 +39,28 @@ final class Gateway: Sendable {
     }
 
     var router: InboxRouter {
-        InboxRouter(
+        let adapters = self.adapters
+        var router = InboxRouter(
             store: self.store, audit: self.audit, runtime: self.runtime,
             deliverable: Set(self.adapters.values.filter(\.canDeliver).map(\.name)), metrics: self.metrics,
             inboxBell: self.inboxBell, outboxBells: self.outboxBells, logger: self.logger
         )
+        router.onDenied = { envelope, recipients, why in
+            await adapters[envelope.origin.adapter]?.notDelivered(envelope, to: recipients, because: why)
+        }
+        return router
     }
 
     func worker(for adapter: any Adapter) -> DeliveryWorker {
-        DeliveryWorker(
+        let adapters = self.adapters
+        var worker = DeliveryWorker(
             adapter: adapter, store: self.store, audit: self.audit, settings: self.config.daemon.delivery,
             metrics: self.metrics, bell: self.outboxBells[adapter.name] ?? Doorbell(), logger: self.logger
         )
+        worker.onDeadLettered = { envelope, recipients, why in
+            await adapters[envelope.origin.adapter]?.notDelivered(envelope, to: recipients, because: why)
+        }
+        return worker
     }
 
     /// Opens the store and the audit log (recovering both after a crash) and builds the adapters.

@@ -27,7 +27,12 @@ struct XMPPMessageTranslatorTests {
         }
         #expect(envelope.sender.address.description == "alice@acme.test")
         #expect(envelope.recipients.map(\.description) == ["bob@globex.test"])
-        #expect(envelope.origin == Origin(adapter: "acme-xmpp", nativeID: "alice@acme.test/m1"))
+        #expect(envelope.origin == Origin(adapter: "acme-xmpp", nativeID: "alice@acme.test/phone\tm1"))
+        // A denial is answered to the full JID it came from (an error to a bare JID is dropped by the server).
+        let errors = self.translator.nonDelivery(envelope, recipients: envelope.recipients, because: .denied("no"))
+        #expect(errors.first?[attribute: "to"] == "alice@acme.test/phone")
+        #expect(errors.first?[attribute: "id"] == "m1")
+        #expect(errors.first?[attribute: "from"] == #"bob\40globex.test@partners.acme.test"#)
         #expect(envelope.body == "hi" && envelope.subject == "S" && envelope.thread == "t9" && envelope.kind == .message)
     }
 

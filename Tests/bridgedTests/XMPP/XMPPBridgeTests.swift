@@ -107,3 +107,24 @@ extension XMPPBridgeTests {
         #expect(delivered.count == 1)
     }
 }
+
+extension XMPPBridgeTests {
+    @Test("a message the policy denies comes back to alice as a not-allowed error with the gate's reason")
+    func denialReachesSender() async throws {
+        let (prosody, sink, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+        let alice = try self.xmppUser([
+            "alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--send", #"eve\40initech.test@partners.acme.test"#,
+            "secret plans", "--until-error", "not-allowed", "--wait", "20",
+        ])
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        #expect(alice.output.contains("no rule allows it"), "\(alice.output)")
+        #expect(alice.output.contains(#""from": "eve\\40initech.test@partners.acme.test""#), "\(alice.output)")
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+        #expect(await sink.state.texts.isEmpty)
+        let decided = try #require(try fixture.auditRecords().first { $0["event"] as? String == "decided" })
+        #expect((decided["decision"] as? [String: Any])?["rules"] as? [String] == ["default:cross-org-deny"])
+    }
+}

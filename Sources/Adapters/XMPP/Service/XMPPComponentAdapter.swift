@@ -94,6 +94,22 @@ public final class XMPPComponentAdapter: Adapter {
         }
     }
 
+    /// Answers the sender's message with a stanza error from each remote contact it will not reach:
+    /// `not-allowed` with the gate's reason, or `recipient-unavailable` when delivery was given up.
+    public func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async {
+        guard let sender = await self.connection.sender else {
+            self.logger.notice("cannot tell the sender about a denial: the component session is down")
+            return
+        }
+        for stanza in self.translator.nonDelivery(envelope, recipients: recipients, because: because) {
+            do {
+                try await sender.send(stanza)
+            } catch {
+                self.logger.notice("cannot tell the sender about a denial", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
         let stanzas = try self.translator.outbound(delivery)
         guard let sender = await self.connection.sender else {

@@ -56,7 +56,7 @@ public struct XMPPMessageTranslator: Sendable {
         let id = stanza[attribute: "id"].flatMap { $0.isEmpty ? nil : $0 } ?? "no-id-\(UUID().uuidString)"
         return .envelope(
             Envelope(
-                origin: Origin(adapter: self.adapter, nativeID: "\(from.bare)/\(id)"),
+                origin: Origin(adapter: self.adapter, nativeID: Self.nativeID(from: from, id: id)),
                 kind: correction == nil ? .message : .edit,
                 sender: Participant(address: sender),
                 recipients: [recipient],
@@ -95,6 +95,25 @@ public struct XMPPMessageTranslator: Sendable {
         }
     }
 
+    /// The stanza errors telling the sender of `envelope` it will not reach `recipients`: one per recipient,
+    /// from that recipient's component JID, with the original stanza id.
+    public func nonDelivery(_ envelope: Envelope, recipients: [Address], because: NonDelivery) -> [XMLElement] {
+        let (type, condition, reason): (String, String, String) = switch because {
+        case .denied(let reason): ("cancel", "not-allowed", reason)
+        case .failed(let reason): ("wait", "recipient-unavailable", "the gateway could not deliver this message: \(reason)")
+        }
+        // RFC 6121 §8.5.2.1.1: an error sent to a bare JID is dropped, so answer the full JID it came from.
+        let (sender, id) = Self.split(nativeID: envelope.origin.nativeID)
+        return recipients.compactMap { recipient in
+            guard let from = try? JIDEscaping.jid(for: recipient, component: self.component) else { return nil }
+            var original = XMLElement(name: "message", namespace: ComponentStateMachine.namespace)
+            original[attribute: "from"] = sender ?? envelope.sender.address.description
+            original[attribute: "to"] = from.description
+            original[attribute: "id"] = id
+            return Self.error(answering: original, type: type, condition: condition, text: reason)
+        }
+    }
+
     /// A stanza error answering `stanza` (RFC 6120 §8.3): addresses swapped, the condition and a text.
     public static func error(answering stanza: XMLElement, type: String, condition: String, text: String) -> XMLElement {
         var reply = XMLElement(name: stanza.name, namespace: ComponentStateMachine.namespace)
@@ -110,6 +129,15 @@ public struct XMPPMessageTranslator: Sendable {
         error.append(textElement)
         reply.append(error)
         return reply
+    }
+
+    /// The idempotency key of an inbound message: the sender's full JID, a tab, the stanza id. JIDs cannot
+    /// contain control characters (RFC 7622, PRECIS), so the first tab separates the two unambiguously.
+    static func nativeID(from: JID, id: String) -> String { "\(from)\t\(id)" }
+
+    static func split(nativeID: String) -> (jid: String?, id: String?) {
+        guard let tab = nativeID.firstIndex(of: "\t") else { return (nil, nil) }
+        return (String(nativeID[..<tab]), String(nativeID[nativeID.index(after: tab)...]))
     }
 
     static func child(_ name: String, text: String) -> XMLElement {
