@@ -118,7 +118,10 @@ struct CrashRecoveryTests {
         #expect(try DaemonProcess.command(["audit", "verify", "--config", fixture.root.path]).status == 0)
         let segment = fixture.auditDirectory.appendingPathComponent("audit-000001.jsonl")
         var lines = try String(contentsOf: segment, encoding: .utf8).split(separator: "\n").map(String.init)
-        lines[4] = lines[4].replacingOccurrences(of: "globex", with: "globax")
+        // Every record has an "at" timestamp: backdate record 5 by a year.
+        let edited = lines[4].replacingOccurrences(of: #""at":"2"#, with: #""at":"1"#)
+        #expect(edited != lines[4])
+        lines[4] = edited
         try (lines.joined(separator: "\n") + "\n").write(to: segment, atomically: true, encoding: .utf8)
         let result = try DaemonProcess.command(["audit", "verify", "--config", fixture.root.path])
         #expect(result.status == 1)

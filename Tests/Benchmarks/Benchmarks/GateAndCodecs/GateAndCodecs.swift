@@ -51,4 +51,17 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try EnvelopeCoding.decode(try EnvelopeCoding.encode(envelope)))
         }
     }
+
+    // 100 chat stanzas of ordinary size, as one component stream delivers them.
+    let header = "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:component:accept' id='b1'>"
+    let stanza = "<message from='alice@acme.test/phone' to='bob\\40globex.test@partners.acme.test' type='chat' id='m1'>"
+        + "<body>hello there, this is a chat message of ordinary length &amp; a little markup &lt;3</body>"
+        + "<active xmlns='http://jabber.org/protocol/chatstates'/></message>"
+    let stream = Array((header + String(repeating: stanza, count: 100)).utf8)
+    Benchmark("XMPP stream parser: 100 stanzas per iteration", configuration: .init(scalingFactor: .one)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let parser = XMPPStreamParser()
+            blackHole(try parser.feed(stream))
+        }
+    }
 }
