@@ -71,7 +71,7 @@ public final class XMPPComponentAdapter: Adapter {
             await sink.reject(
                 InboundRejection(adapter: self.name, reason: "xmpp-\(condition)", nativeID: stanza[attribute: "id"], detail: text)
             )
-            try? await sender.send(XMPPMessageTranslator.error(answering: stanza, type: type, condition: condition, text: text))
+            await self.reply(XMPPMessageTranslator.error(answering: stanza, type: type, condition: condition, text: text), via: sender)
         case .envelope(let envelope):
             do {
                 _ = try await sink.accept(envelope)
@@ -79,16 +79,18 @@ public final class XMPPComponentAdapter: Adapter {
                 await sink.reject(
                     InboundRejection(adapter: self.name, reason: error.reason.rawValue, nativeID: envelope.origin.nativeID, detail: error.detail)
                 )
-                try? await sender.send(
-                    XMPPMessageTranslator.error(answering: stanza, type: "auth", condition: "forbidden", text: "you may not send through this gateway")
+                await self.reply(
+                    XMPPMessageTranslator.error(answering: stanza, type: "auth", condition: "forbidden", text: "you may not send through this gateway"),
+                    via: sender
                 )
             } catch {
                 self.logger.error("inbox commit failed", metadata: ["error": "\(error)"])
-                try? await sender.send(
+                await self.reply(
                     XMPPMessageTranslator.error(
                         answering: stanza, type: "wait", condition: "resource-constraint",
                         text: "the gateway could not accept the message; send it again later"
-                    )
+                    ),
+                    via: sender
                 )
             }
         }
@@ -107,6 +109,15 @@ public final class XMPPComponentAdapter: Adapter {
             } catch {
                 self.logger.notice("cannot tell the sender about a denial", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// Sends a stanza error; if the stream is broken the session loop notices and reconnects.
+    func reply(_ stanza: XMLElement, via sender: XMPPComponentSender) async {
+        do {
+            try await sender.send(stanza)
+        } catch {
+            self.logger.notice("cannot send a stanza error", metadata: ["error": "\(error)"])
         }
     }
 
