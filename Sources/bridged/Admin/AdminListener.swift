@@ -40,7 +40,7 @@ enum AdminListener {
             guard let id = context.parameters.get("id").flatMap(Int64.init) else {
                 return Self.json(.badRequest, ["error": "the id must be a number"])
             }
-            guard let letter = try await gateway.store.deadLetters(limit: 100_000).first(where: { $0.id == id }) else {
+            guard let letter = try await gateway.store.deadLetter(id: id) else {
                 return Self.json(.notFound, ["error": "no dead letter \(id)"])
             }
             var event = AuditEvent(.replayed)
@@ -55,13 +55,9 @@ enum AdminListener {
             await gateway.outboxBells[letter.adapter]?.ring()
             return Self.json(.ok, ["replayed": id])
         }
-        let listen = gateway.config.daemon.admin.listen
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "bridged-admin"),
-            onServerRunning: { channel in await gateway.ports.setAdmin(channel.localAddress?.port) },
-            logger: gateway.logger
-        )
+        return Application.listener(router, on: gateway.config.daemon.admin.listen, name: "bridged-admin", logger: gateway.logger) {
+            await gateway.ports.setAdmin($0)
+        }
     }
 
     static func json(_ status: HTTPResponse.Status, _ object: [String: any Sendable]) -> Response {

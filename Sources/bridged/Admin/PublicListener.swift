@@ -43,17 +43,31 @@ enum PublicListener {
             )
             return Self.response(answer)
         }
-        let listen = gateway.config.daemon.http.listen
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "bridged"),
-            onServerRunning: { channel in await gateway.ports.setPublic(channel.localAddress?.port) },
-            logger: gateway.logger
-        )
+        return Application.listener(router, on: gateway.config.daemon.http.listen, name: "bridged", logger: gateway.logger) {
+            await gateway.ports.setPublic($0)
+        }
     }
 
     static func response(_ answer: WebhookAdapter.Response) -> Response {
         Response.json(HTTPResponse.Status(code: answer.status), bytes: answer.body)
+    }
+}
+
+extension Application where Responder == RouterResponder<BasicRequestContext> {
+    /// A listener on `address` that reports the port it actually bound (useful with port 0).
+    static func listener(
+        _ router: Router<BasicRequestContext>,
+        on address: ListenAddress,
+        name: String,
+        logger: Logger,
+        bound: @escaping @Sendable (Int?) async -> Void
+    ) -> Self {
+        Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: name),
+            onServerRunning: { channel in await bound(channel.localAddress?.port) },
+            logger: logger
+        )
     }
 }
 

@@ -121,22 +121,24 @@ extension SQLiteStore: OutboxStore {
 extension SQLiteStore: DeadLetterStore {
     func deadLetters(limit: Int) async throws -> [DeadLetter] {
         try await self.pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT seq, envelope_id, adapter, attempts, reason, created_at, dead_at
-                    FROM dead_letters ORDER BY seq LIMIT ?
-                    """,
-                arguments: [limit]
-            ).map { row in
-                DeadLetter(
-                    id: row["seq"], envelopeID: EnvelopeID(rawValue: row["envelope_id"]), adapter: row["adapter"],
-                    attempts: row["attempts"], reason: row["reason"],
-                    createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                    deadAt: Date(timeIntervalSince1970: row["dead_at"])
-                )
-            }
+            try Row.fetchAll(db, sql: "\(Self.deadLetterColumns) ORDER BY seq LIMIT ?", arguments: [limit]).map(Self.deadLetter)
         }
+    }
+
+    func deadLetter(id: Int64) async throws -> DeadLetter? {
+        try await self.pool.read { db in
+            try Row.fetchOne(db, sql: "\(Self.deadLetterColumns) WHERE seq = ?", arguments: [id]).map(Self.deadLetter)
+        }
+    }
+
+    static let deadLetterColumns = "SELECT seq, envelope_id, adapter, attempts, reason, created_at, dead_at FROM dead_letters"
+
+    static func deadLetter(_ row: Row) -> DeadLetter {
+        DeadLetter(
+            id: row["seq"], envelopeID: EnvelopeID(rawValue: row["envelope_id"]), adapter: row["adapter"],
+            attempts: row["attempts"], reason: row["reason"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), deadAt: Date(timeIntervalSince1970: row["dead_at"])
+        )
     }
 
     func replayDeadLetter(_ id: Int64, now: Date) async throws -> Bool {

@@ -31,6 +31,7 @@ protocol OutboxStore: Sendable {
 /// Dead letters an operator can inspect and replay.
 protocol DeadLetterStore: Sendable {
     func deadLetters(limit: Int) async throws -> [DeadLetter]
+    func deadLetter(id: Int64) async throws -> DeadLetter?
     /// Moves a dead letter back into the outbox, due now. Returns false when no such dead letter exists.
     func replayDeadLetter(_ id: Int64, now: Date) async throws -> Bool
 }
