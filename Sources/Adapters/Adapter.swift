@@ -11,6 +11,8 @@ public protocol Adapter: Sendable {
     var org: String { get }
     /// Whether ``deliver(_:)`` can be called (an inbound-only webhook cannot deliver).
     var canDeliver: Bool { get }
+    /// Whether the protocol has presence and subscriptions; envelopes of those kinds go only to such adapters.
+    var carriesPresence: Bool { get }
 
     /// Runs the adapter's own inbound loop until the task is cancelled. Adapters fed by the shared public
     /// listener (webhooks) or with no inbound side (spool) return immediately.
@@ -34,6 +36,8 @@ public enum NonDelivery: Hashable, Sendable {
 }
 
 extension Adapter {
+    public var carriesPresence: Bool { false }
+
     /// Protocols with no way to answer a sender (spool), or that will answer with a notice delivery once
     /// notices exist (webhook), do nothing here.
     public func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async {}

@@ -1,11 +1,15 @@
 #!/usr/bin/python3
 """A real XMPP client for bridged's integration tests (slixmpp, Debian's python3-slixmpp).
 
-usage: xmpp_user.py JID PASSWORD PORT [--send TO BODY] [--until-body TEXT | --until-error CONDITION] [--wait SECONDS]
-Logs in on 127.0.0.1:PORT without TLS, sends presence, optionally sends one chat message, and prints every
-message it receives as one JSON line: {"from", "type", "body", "error"}. With --until-body it exits 0 as
-soon as a message with that body arrives and 1 if none did within --wait seconds; without it, it exits 0
-after the send, once the server has the message (or after --wait seconds when only listening).
+usage: xmpp_user.py JID PASSWORD PORT [options]
+Logs in on 127.0.0.1:PORT without TLS, sends presence (with --show), optionally subscribes to a contact and
+sends one chat message, and prints every message and presence it receives as one JSON line. It approves
+subscription requests (slixmpp's default). It exits 0 as soon as every --until condition held, 1 if they
+did not within --wait seconds; with no condition it exits 0 after --wait seconds (or just after --send).
+
+conditions (--until, repeatable):  body:TEXT   error:CONDITION   presence:JID:SHOW (SHOW = available, away,
+chat, dnd, xa or unavailable)   subscribed:JID
+reactions (--on-body TEXT ACTION, repeatable): ACTION is show:SHOW (change own presence) or reply:TEXT
 """
 import argparse, asyncio, json, sys
 import slixmpp
@@ -13,35 +17,63 @@ import slixmpp
 p = argparse.ArgumentParser()
 p.add_argument("jid"); p.add_argument("password"); p.add_argument("port", type=int)
 p.add_argument("--send", nargs=2, metavar=("TO", "BODY"))
+p.add_argument("--subscribe", metavar="TO")
+p.add_argument("--show")
+p.add_argument("--until", action="append", default=[])
 p.add_argument("--until-body"); p.add_argument("--until-error", metavar="CONDITION")
+p.add_argument("--on-body", nargs=2, action="append", default=[], metavar=("TEXT", "ACTION"))
 p.add_argument("--wait", type=float, default=10)
 args = p.parse_args()
+if args.until_body is not None: args.until.append("body:" + args.until_body)
+if args.until_error is not None: args.until.append("error:" + args.until_error)
 
 class User(slixmpp.ClientXMPP):
     def __init__(self):
         super().__init__(args.jid, args.password)
         self.done = asyncio.get_event_loop().create_future()
         self.ready = asyncio.get_event_loop().create_future()
+        self.pending = set(args.until)
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("message", self.on_message)
         self.add_event_handler("message_error", self.on_message)   # slixmpp raises type='error' separately
+        self.add_event_handler("presence", self.on_presence)
         self.add_event_handler("failed_auth", lambda *_: self.ready.done() or self.ready.set_exception(RuntimeError("auth failed")))
 
     async def start(self, _):
-        self.send_presence()
+        self.send_presence(pshow=args.show) if args.show else self.send_presence()
         await self.get_roster()
+        if args.subscribe:
+            self.send_presence(pto=args.subscribe, ptype="subscribe")
         if args.send:
             self.send_message(mto=args.send[0], mbody=args.send[1], mtype="chat")
         self.ready.set_result(True)
+
+    def met(self, condition):
+        self.pending.discard(condition)
+        if args.until and not self.pending and not self.done.done():
+            self.done.set_result(True)
 
     def on_message(self, msg):
         error = msg["error"]["condition"] if msg["type"] == "error" else None
         text = msg["error"]["text"] if msg["type"] == "error" else None
         print(json.dumps({"from": str(msg["from"]), "type": msg["type"], "body": msg["body"], "error": error, "text": text}), flush=True)
-        matched = (args.until_body is not None and msg["body"] == args.until_body) or \
-                  (args.until_error is not None and error == args.until_error)
-        if matched and not self.done.done():
-            self.done.set_result(True)
+        if error: self.met("error:" + error)
+        if msg["body"]:
+            self.met("body:" + msg["body"])
+            for text, action in args.on_body:
+                if msg["body"] != text: continue
+                kind, _, value = action.partition(":")
+                if kind == "show": self.send_presence(pshow=value)
+                elif kind == "reply": self.send_message(mto=msg["from"].bare, mbody=value, mtype="chat")
+
+    def on_presence(self, pres):
+        kind = pres.xml.get("type") or "available"
+        show = pres.xml.findtext("{jabber:client}show") or ""
+        state = show if kind == "available" and show else kind
+        bare = pres["from"].bare
+        print(json.dumps({"presence": bare, "type": kind, "show": show, "status": pres["status"]}), flush=True)
+        self.met("presence:%s:%s" % (bare, state))
+        if kind == "subscribed": self.met("subscribed:" + bare)
 
 async def main():
     user = User()
@@ -49,7 +81,7 @@ async def main():
     try:
         await asyncio.wait_for(user.ready, 10)
         print(json.dumps({"ready": True}), flush=True)
-        if args.until_body is not None or args.until_error is not None:
+        if args.until:
             await asyncio.wait_for(user.done, args.wait)
         elif args.send:
             await asyncio.sleep(0.5)   # let the server take the message before the stream closes
@@ -57,6 +89,7 @@ async def main():
             await asyncio.sleep(args.wait)
         return 0
     except asyncio.TimeoutError:
+        print(json.dumps({"timeout": True, "unmet": sorted(user.pending)}), flush=True)
         return 1
     finally:
         user.disconnect()

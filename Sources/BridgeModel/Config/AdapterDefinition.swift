@@ -46,13 +46,20 @@ public struct XMPPComponentSettings: Sendable, Hashable {
     public var secret: SecretSource
     /// The longest wait between reconnection attempts.
     public var maxReconnectSeconds: Int
+    /// Idle seconds after which a whitespace keepalive (RFC 6120 §4.6.1) is written, so a dead server or a
+    /// NAT that dropped the connection is noticed.
+    public var keepaliveSeconds: Int
 
-    public init(host: String, port: Int, component: String, secret: SecretSource, maxReconnectSeconds: Int = 30) {
+    public init(
+        host: String, port: Int, component: String, secret: SecretSource, maxReconnectSeconds: Int = 30,
+        keepaliveSeconds: Int = 60
+    ) {
         self.host = host
         self.port = port
         self.component = component
         self.secret = secret
         self.maxReconnectSeconds = maxReconnectSeconds
+        self.keepaliveSeconds = keepaliveSeconds
     }
 }
 

@@ -73,6 +73,7 @@ struct XMPPComponentAdapterFile: Decodable {
     var secret_env: String?
     var secret_file: String?
     var max_reconnect_seconds: Int?
+    var keepalive_seconds: Int?
 }
 
 struct SpoolAdapterFile: Decodable {

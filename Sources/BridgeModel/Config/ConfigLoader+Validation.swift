@@ -201,10 +201,11 @@ extension ConfigLoader {
         if !(1...65535).contains(raw.port) { self.report(file, "port", "must be 1 to 65535") }
         if !Address.isValidDomain(raw.component.lowercased()) { self.report(file, "component", "not a valid domain") }
         if let value = raw.max_reconnect_seconds, value < 1 { self.report(file, "max_reconnect_seconds", "must be at least 1") }
+        if let value = raw.keepalive_seconds, value < 1 { self.report(file, "keepalive_seconds", "must be at least 1") }
         guard let secret else { return nil }
         return XMPPComponentSettings(
             host: raw.host, port: raw.port, component: raw.component.lowercased(), secret: secret,
-            maxReconnectSeconds: raw.max_reconnect_seconds ?? 30
+            maxReconnectSeconds: raw.max_reconnect_seconds ?? 30, keepaliveSeconds: raw.keepalive_seconds ?? 60
         )
     }
 

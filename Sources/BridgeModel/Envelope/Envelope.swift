@@ -96,6 +96,10 @@ public struct Envelope: Hashable, Sendable, Codable, Identifiable {
     public var body: String
     public var rich: RichBody?
     public var attachments: [Attachment]
+    /// For kind ``EnvelopeKind/presence``: the update.
+    public var presence: PresenceUpdate?
+    /// For kind ``EnvelopeKind/subscription``: the request or answer.
+    public var subscription: SubscriptionAction?
     /// The adapters this envelope has already crossed: the loop guard.
     public var hops: [String]
     /// Classification set by policy (for example `external`).
@@ -115,6 +119,8 @@ public struct Envelope: Hashable, Sendable, Codable, Identifiable {
         body: String,
         rich: RichBody? = nil,
         attachments: [Attachment] = [],
+        presence: PresenceUpdate? = nil,
+        subscription: SubscriptionAction? = nil,
         hops: [String] = [],
         labels: Set<String> = [],
         receivedAt: Date = Date()
@@ -131,6 +137,8 @@ public struct Envelope: Hashable, Sendable, Codable, Identifiable {
         self.body = body
         self.rich = rich
         self.attachments = attachments
+        self.presence = presence
+        self.subscription = subscription
         self.hops = hops
         self.labels = labels
         self.receivedAt = receivedAt

@@ -15,6 +15,8 @@ struct InboxRouter: Sendable {
     let audit: AuditLog
     let runtime: RuntimeConfig
     let deliverable: Set<String>
+    /// Adapters that carry presence and subscriptions.
+    var presenceCarriers: Set<String> = []
     let metrics: GatewayMetrics
     let inboxBell: Doorbell
     /// Rung per destination adapter when something was enqueued for it.
@@ -39,7 +41,8 @@ struct InboxRouter: Sendable {
                 events.append(AuditEvent(.accepted, envelope: envelope, content: content))
             }
             let planner = RoutingPlanner(
-                routing: routing, deliverable: self.deliverable, recovered: seen.contains(.decided)
+                routing: routing, deliverable: self.deliverable, recovered: seen.contains(.decided),
+                presenceCarriers: self.presenceCarriers
             )
             let plan = planner.plan(envelope)
             events.append(contentsOf: plan.events)
@@ -59,6 +62,11 @@ struct InboxRouter: Sendable {
             for _ in 0..<plan.denied { self.metrics.denied(envelope.origin.adapter) }
             if !plan.deniedRecipients.isEmpty {
                 await self.onDenied(envelope, plan.deniedRecipients, .denied(plan.denialReason ?? "denied by policy"))
+            }
+            if !plan.unreachableRecipients.isEmpty {
+                await self.onDenied(
+                    envelope, plan.unreachableRecipients, .failed("the contact's system has no presence subscriptions")
+                )
             }
             for entry in plan.entries { touched.insert(entry.clearance.adapter) }
         }

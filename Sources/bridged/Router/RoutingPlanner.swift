@@ -12,12 +12,17 @@ struct RoutingPlanner {
         /// Direct recipients the gate denied, with the first denial's reason.
         var deniedRecipients: [Address] = []
         var denialReason: String?
+        /// Direct recipients who are allowed but cannot be reached in this kind (a subscription request to a
+        /// contact on chat), to be told to the sender.
+        var unreachableRecipients: [Address] = []
     }
 
     let routing: Routing
     /// Adapters that can deliver right now.
     let deliverable: Set<String>
     let recovered: Bool
+    /// Adapters whose protocol has presence and subscriptions (XMPP); others are not sent either.
+    var presenceCarriers: Set<String> = []
 
     func plan(_ envelope: Envelope) -> Plan {
         if let conversation = envelope.conversation {
@@ -53,6 +58,10 @@ struct RoutingPlanner {
             }
             if let problem = self.problem(envelope, adapter: adapter) {
                 plan.events.append(self.undeliverable(envelope, to: recipient.description, adapter: adapter, reason: problem))
+                if envelope.kind == .subscription, envelope.subscription == .request {
+                    // The requester would otherwise wait forever for an answer.
+                    plan.unreachableRecipients.append(recipient)
+                }
                 continue
             }
             allowed[adapter, default: []].append((recipient, decision))
@@ -106,6 +115,9 @@ struct RoutingPlanner {
     private func problem(_ envelope: Envelope, adapter: String) -> String? {
         if envelope.hops.contains(adapter) || envelope.origin.adapter == adapter { return "loop" }
         if !self.deliverable.contains(adapter) { return "adapter-cannot-deliver" }
+        if envelope.kind == .presence || envelope.kind == .subscription, !self.presenceCarriers.contains(adapter) {
+            return "kind-not-carried"
+        }
         return nil
     }
 
@@ -119,6 +131,7 @@ struct RoutingPlanner {
         case "no-route": "no route reaches the recipient's org (routes.toml [[reach]])"
         case "channel-not-bridged": "the channel is not a member of any bridged room (routes.toml [[room]])"
         case "loop": "the envelope already crossed this adapter"
+        case "kind-not-carried": "the destination's protocol has no presence or subscriptions"
         default: "the adapter has no outbound side"
         }
         return event

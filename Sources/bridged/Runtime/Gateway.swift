@@ -45,6 +45,7 @@ final class Gateway: Sendable {
             deliverable: Set(self.adapters.values.filter(\.canDeliver).map(\.name)), metrics: self.metrics,
             inboxBell: self.inboxBell, outboxBells: self.outboxBells, logger: self.logger
         )
+        router.presenceCarriers = Set(self.adapters.values.filter(\.carriesPresence).map(\.name))
         router.onDenied = { envelope, recipients, why in
             await adapters[envelope.origin.adapter]?.notDelivered(envelope, to: recipients, because: why)
         }

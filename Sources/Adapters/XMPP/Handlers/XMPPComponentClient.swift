@@ -105,6 +105,9 @@ public struct XMPPComponentSender: Sendable {
         try await self.write(XMLSerializer.serialize(stanza, inheritedNamespace: ComponentStateMachine.namespace))
     }
 
+    /// A whitespace keepalive (RFC 6120 §4.6.1).
+    public func keepalive() async throws { try await self.write(" ") }
+
     /// Ends the stream cleanly.
     public func close() async throws { try await self.write("</stream:stream>") }
 

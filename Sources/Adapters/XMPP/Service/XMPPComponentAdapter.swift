@@ -15,12 +15,26 @@ public final class XMPPComponentAdapter: Adapter {
     let settings: XMPPComponentSettings
     let secret: Secret
     let translator: XMPPMessageTranslator
+    let presence: XMPPPresenceTranslator
+    let responder: XMPPServiceResponder
     let logger: Logger
     let connection = Connection()
 
     actor Connection {
         var sender: XMPPComponentSender?
+        /// The presence last delivered from each remote contact to each local user, keyed
+        /// `contact|user`: what a probe is answered with (RFC 6121 §4.3.2).
+        var lastPresence: [String: PresenceUpdate] = [:]
+
         func set(_ sender: XMPPComponentSender?) { self.sender = sender }
+
+        func remember(_ update: PresenceUpdate, from contact: Address, to user: Address) {
+            self.lastPresence["\(contact)|\(user)"] = update
+        }
+
+        func presence(of contact: Address, for user: Address) -> PresenceUpdate? {
+            self.lastPresence["\(contact)|\(user)"]
+        }
     }
 
     public init(name: String, org: String, settings: XMPPComponentSettings, secret: Secret, logger: Logger) {
@@ -29,10 +43,13 @@ public final class XMPPComponentAdapter: Adapter {
         self.settings = settings
         self.secret = secret
         self.translator = XMPPMessageTranslator(adapter: name, component: settings.component)
+        self.presence = XMPPPresenceTranslator(adapter: name, component: settings.component)
+        self.responder = XMPPServiceResponder(component: settings.component)
         self.logger = logger
     }
 
     public var canDeliver: Bool { true }
+    public var carriesPresence: Bool { true }
 
     public func run(sink: any InboundSink) async throws {
         var backoff = 1.0
@@ -45,8 +62,13 @@ public final class XMPPComponentAdapter: Adapter {
                     await self.connection.set(session.sender)
                     self.logger.notice("component session established", metadata: ["component": "\(self.settings.component)"])
                     backoff = 1
-                    while let stanza = try await session.next() {
-                        await self.handle(stanza, sink: sink, sender: session.sender)
+                    let sender = session.sender
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await self.keepalive(sender) }
+                        while let stanza = try await session.next() {
+                            await self.handle(stanza, sink: sink, sender: session.sender)
+                        }
+                        group.cancelAll()
                     }
                 }
                 self.logger.notice("the XMPP server closed the component stream")
@@ -63,36 +85,77 @@ public final class XMPPComponentAdapter: Adapter {
         await self.connection.set(nil)
     }
 
+    /// Writes a single space every `keepaliveSeconds` (RFC 6120 §4.6.1): a write to a dead peer fails and
+    /// ends the session, which then reconnects.
+    func keepalive(_ sender: XMPPComponentSender) async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: .seconds(self.settings.keepaliveSeconds))
+            try await sender.keepalive()
+        }
+    }
+
     func handle(_ stanza: XMLElement, sink: any InboundSink, sender: XMPPComponentSender) async {
-        switch self.translator.inbound(stanza, receivedAt: Date()) {
-        case .ignore:
-            return
-        case .refuse(let type, let condition, let text):
-            await sink.reject(
-                InboundRejection(adapter: self.name, reason: "xmpp-\(condition)", nativeID: stanza[attribute: "id"], detail: text)
-            )
-            await self.reply(XMPPMessageTranslator.error(answering: stanza, type: type, condition: condition, text: text), via: sender)
-        case .envelope(let envelope):
-            do {
-                _ = try await sink.accept(envelope)
-            } catch let error as AcceptError where error.reason == .senderOutsideOrg {
-                await sink.reject(
-                    InboundRejection(adapter: self.name, reason: error.reason.rawValue, nativeID: envelope.origin.nativeID, detail: error.detail)
-                )
-                await self.reply(
-                    XMPPMessageTranslator.error(answering: stanza, type: "auth", condition: "forbidden", text: "you may not send through this gateway"),
-                    via: sender
-                )
-            } catch {
-                self.logger.error("inbox commit failed", metadata: ["error": "\(error)"])
-                await self.reply(
-                    XMPPMessageTranslator.error(
-                        answering: stanza, type: "wait", condition: "resource-constraint",
-                        text: "the gateway could not accept the message; send it again later"
-                    ),
-                    via: sender
-                )
+        switch stanza.name {
+        case "message":
+            switch self.translator.inbound(stanza, receivedAt: Date()) {
+            case .ignore: return
+            case .refuse(let type, let condition, let text):
+                await self.refuse(stanza, type: type, condition: condition, text: text, sink: sink, sender: sender)
+            case .envelope(let envelope): await self.accept(envelope, answering: stanza, sink: sink, sender: sender)
             }
+        case "presence":
+            switch self.presence.inbound(stanza, receivedAt: Date()) {
+            case .ignore: return
+            case .refuse(let type, let condition, let text):
+                await self.refuse(stanza, type: type, condition: condition, text: text, sink: sink, sender: sender)
+            case .envelope(let envelope): await self.accept(envelope, answering: stanza, sink: sink, sender: sender)
+            case .probe(let user, let contact, let envelope):
+                if let known = await self.connection.presence(of: contact, for: envelope.sender.address) {
+                    // Answered from what already crossed the gate from this contact to this user.
+                    let from = (try? JIDEscaping.jid(for: contact, component: self.settings.component))?.description
+                    await self.reply(XMPPPresenceTranslator.stanza(from: from ?? "", to: user.description, update: known), via: sender)
+                } else {
+                    await self.accept(envelope, answering: stanza, sink: sink, sender: sender)
+                }
+            }
+        case "iq":
+            guard let type = stanza[attribute: "type"], type == "get" || type == "set" else { return }
+            await self.reply(self.responder.answer(stanza), via: sender)
+        default:
+            return
+        }
+    }
+
+    func refuse(
+        _ stanza: XMLElement, type: String, condition: String, text: String, sink: any InboundSink, sender: XMPPComponentSender
+    ) async {
+        await sink.reject(
+            InboundRejection(adapter: self.name, reason: "xmpp-\(condition)", nativeID: stanza[attribute: "id"], detail: text)
+        )
+        guard stanza[attribute: "type"] != "error" else { return }
+        await self.reply(XMPPMessageTranslator.error(answering: stanza, type: type, condition: condition, text: text), via: sender)
+    }
+
+    func accept(_ envelope: Envelope, answering stanza: XMLElement, sink: any InboundSink, sender: XMPPComponentSender) async {
+        do {
+            _ = try await sink.accept(envelope)
+        } catch let error as AcceptError where error.reason == .senderOutsideOrg {
+            await sink.reject(
+                InboundRejection(adapter: self.name, reason: error.reason.rawValue, nativeID: envelope.origin.nativeID, detail: error.detail)
+            )
+            await self.reply(
+                XMPPMessageTranslator.error(answering: stanza, type: "auth", condition: "forbidden", text: "you may not send through this gateway"),
+                via: sender
+            )
+        } catch {
+            self.logger.error("inbox commit failed", metadata: ["error": "\(error)"])
+            await self.reply(
+                XMPPMessageTranslator.error(
+                    answering: stanza, type: "wait", condition: "resource-constraint",
+                    text: "the gateway could not accept the item; send it again later"
+                ),
+                via: sender
+            )
         }
     }
 
@@ -103,7 +166,11 @@ public final class XMPPComponentAdapter: Adapter {
             self.logger.notice("cannot tell the sender about a denial: the component session is down")
             return
         }
-        for stanza in self.translator.nonDelivery(envelope, recipients: recipients, because: because) {
+        let answers = switch envelope.kind {
+        case .presence, .subscription: self.presence.nonDelivery(envelope, recipients: recipients)
+        default: self.translator.nonDelivery(envelope, recipients: recipients, because: because)
+        }
+        for stanza in answers {
             do {
                 try await sender.send(stanza)
             } catch {
@@ -122,9 +189,18 @@ public final class XMPPComponentAdapter: Adapter {
     }
 
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
-        let stanzas = try self.translator.outbound(delivery)
+        let envelope = delivery.envelope
+        let stanzas = switch envelope.kind {
+        case .presence, .subscription: try self.presence.outbound(delivery)
+        default: try self.translator.outbound(delivery)
+        }
         guard let sender = await self.connection.sender else {
             throw .transient("not-connected", "the component session to the XMPP server is down")
+        }
+        if envelope.kind == .presence, let update = envelope.presence, update.availability != .probe,
+            case .direct(let recipients) = delivery.target
+        {
+            for user in recipients { await self.connection.remember(update, from: envelope.sender.address, to: user) }
         }
         do {
             for stanza in stanzas { try await sender.send(stanza) }

@@ -28,12 +28,7 @@ public struct XMPPMessageTranslator: Sendable {
     }
 
     public func inbound(_ stanza: XMLElement, receivedAt: Date) -> Inbound {
-        guard stanza.name == "message" else {
-            if stanza.name == "iq", let type = stanza[attribute: "type"], type == "get" || type == "set" {
-                return .refuse(type: "cancel", condition: "service-unavailable", text: "this gateway answers no queries yet")
-            }
-            return .ignore
-        }
+        guard stanza.name == "message" else { return .ignore }
         let type = stanza[attribute: "type"] ?? "normal"
         switch type {
         case "chat", "normal": break
@@ -140,8 +135,8 @@ public struct XMPPMessageTranslator: Sendable {
         return (String(nativeID[..<tab]), String(nativeID[nativeID.index(after: tab)...]))
     }
 
-    static func child(_ name: String, text: String) -> XMLElement {
-        var element = XMLElement(name: name, namespace: ComponentStateMachine.namespace)
+    static func child(_ name: String, text: String, namespace: String = ComponentStateMachine.namespace) -> XMLElement {
+        var element = XMLElement(name: name, namespace: namespace)
         element.append(text: text)
         return element
     }

@@ -1,0 +1,132 @@
+import Foundation
+import PeerHarness
+import Testing
+
+@testable import bridged
+
+/// Two organizations on XMPP (acme.test and globex.test on one real Prosody), each reached through its own
+/// component: alice@acme.test sees bob as `bob\40globex.test@partners.acme.test`, bob sees alice as
+/// `alice\40acme.test@partners.globex.test`.
+@Suite("Two XMPP organizations through the gateway, against a real Prosody", .serialized)
+struct XMPPFederationTests {
+    static let bobForAlice = #"bob\40globex.test@partners.acme.test"#
+    static let aliceForBob = #"alice\40acme.test@partners.globex.test"#
+
+    static let openPolicy = """
+        [[rule]]
+        id = "acme-globex"
+        action = "allow"
+        from = ["org:acme"]
+        to = ["org:globex"]
+        both_ways = true
+        """
+
+    func setUp(policy: String = Self.openPolicy) async throws -> (ProsodyFixture, GatewayFixture) {
+        let prosody = try ProsodyFixture()
+        try prosody.register("alice", host: "acme.test", password: "alicepw")
+        try prosody.register("bob", host: "globex.test", password: "bobpw")
+        try await prosody.waitReady()
+        func component(_ org: String, _ domain: String) -> String {
+            """
+            type = "xmpp-component"
+            name = "\(org)-xmpp"
+            org = "\(org)"
+            host = "127.0.0.1"
+            port = \(prosody.componentPort)
+            component = "\(domain)"
+            secret_file = "var/secrets/xmpp.secret"
+            max_reconnect_seconds = 1
+            keepalive_seconds = 1
+            """
+        }
+        let fixture = try GatewayFixture(
+            delivery: "max_attempts = 5\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1",
+            policy: policy,
+            extraFiles: [
+                "var/secrets/xmpp.secret": ProsodyFixture.secret + "\n",
+                "adapters.d/acme-xmpp.toml": component("acme", "partners.acme.test"),
+                "adapters.d/globex-xmpp.toml": component("globex", "partners.globex.test"),
+                "routes.toml": """
+                    [[reach]]
+                    org = "acme"
+                    adapter = "acme-xmpp"
+                    [[reach]]
+                    org = "globex"
+                    adapter = "globex-xmpp"
+                    """,
+            ]
+        )
+        try await fixture.start()
+        try await eventually("both components are authenticated") {
+            prosody.log.components(separatedBy: "External component successfully authenticated").count - 1 == 2
+        }
+        return (prosody, fixture)
+    }
+
+    func user(_ jid: String, _ password: String, _ prosody: ProsodyFixture, _ options: [String]) throws -> ChildProcess {
+        try ChildProcess(
+            "/usr/bin/python3",
+            [ChildProcess.peersDirectory.appendingPathComponent("xmpp_user.py").path, jid, password, "\(prosody.c2sPort)"] + options
+        )
+    }
+
+    @Test("alice subscribes to bob across orgs, both see each other's presence change, and messages cross both ways")
+    func presenceAndMessages() async throws {
+        let (prosody, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+
+        // bob stays online; he approves subscriptions (and asks back), goes away when asked, and answers.
+        let bob = try self.user("bob@globex.test", "bobpw", prosody, [
+            "--on-body", "please go away", "show:away", "--on-body", "please go away", "reply:ok, away now",
+            "--until", "presence:\(Self.aliceForBob):available", "--until", "body:please go away", "--wait", "40",
+        ])
+        try await bob.waitForOutput("\"ready\": true")
+
+        // alice asks to see bob's presence; bob's approval and then his presence come back through the gate.
+        let subscribe = try self.user("alice@acme.test", "alicepw", prosody, [
+            "--subscribe", Self.bobForAlice,
+            "--until", "subscribed:\(Self.bobForAlice)", "--until", "presence:\(Self.bobForAlice):available", "--wait", "20",
+        ])
+        #expect(try await subscribe.waitForExit() == 0, "\(subscribe.output)\n\(bob.output)")
+
+        // alice logs in again: her server probes bob's contact and the gateway answers; then bob goes away live.
+        let alice = try self.user("alice@acme.test", "alicepw", prosody, [
+            "--send", Self.bobForAlice, "please go away",
+            "--until", "presence:\(Self.bobForAlice):available", "--until", "presence:\(Self.bobForAlice):away",
+            "--until", "body:ok, away now", "--wait", "20",
+        ])
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)\n\(bob.output)")
+        #expect(try await bob.waitForExit() == 0, "\(bob.output)")
+        #expect(bob.output.contains(#""from": "alice\\40acme.test@partners.globex.test""#), "\(bob.output)")
+
+        try await fixture.stop()
+        await prosody.stop()
+        let records = try fixture.auditRecords()
+        let decidedKinds = Set(records.filter { $0["event"] as? String == "decided" }.compactMap { $0["kind"] as? String })
+        #expect(decidedKinds.isSuperset(of: ["message", "presence", "subscription"]), "\(decidedKinds)")
+        #expect(!records.contains { ($0["decision"] as? [String: Any])?["effect"] as? String == "deny" })
+    }
+
+    @Test("where policy allows messages but not presence, alice's subscription is refused and bob never sees her status")
+    func presenceDeniedByPolicy() async throws {
+        let (prosody, fixture) = try await self.setUp(policy: Self.openPolicy + "\nkinds = [\"message\"]\n")
+        defer { fixture.remove() }
+        let bob = try self.user("bob@globex.test", "bobpw", prosody, ["--until", "body:hello bob", "--wait", "20"])
+        try await bob.waitForOutput("\"ready\": true")
+        let alice = try self.user("alice@acme.test", "alicepw", prosody, [
+            "--subscribe", Self.bobForAlice, "--send", Self.bobForAlice, "hello bob",
+            "--until", "presence:\(Self.bobForAlice):unsubscribed", "--wait", "20",
+        ])
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        #expect(try await bob.waitForExit() == 0, "\(bob.output)")
+        #expect(!bob.output.contains("\"presence\": \"\(Self.aliceForBob.replacingOccurrences(of: "\\", with: "\\\\"))\""), "\(bob.output)")
+
+        try await fixture.stop()
+        await prosody.stop()
+        let denied = try fixture.auditRecords().filter {
+            $0["event"] as? String == "decided" && ($0["decision"] as? [String: Any])?["effect"] as? String == "deny"
+        }
+        #expect(!denied.isEmpty)
+        #expect(denied.allSatisfy { $0["kind"] as? String != "message" })
+    }
+}
