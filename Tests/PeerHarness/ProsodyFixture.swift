@@ -47,6 +47,12 @@ public final class ProsodyFixture: @unchecked Sendable {
             VirtualHost "globex.test"
             Component "partners.globex.test"
                 component_secret = "\(Self.secret)"
+            Component "rooms.acme.test" "muc"
+                muc_room_default_public_jids = true
+                muc_room_locking = false
+            Component "rooms.globex.test" "muc"
+                muc_room_default_public_jids = true
+                muc_room_locking = false
             """
         let configFile = self.directory.appendingPathComponent("prosody.cfg.lua") // == self.configFile
         try config.write(to: configFile, atomically: true, encoding: .utf8)

@@ -9,7 +9,9 @@ did not within --wait seconds; with no condition it exits 0 after --wait seconds
 
 conditions (--until, repeatable):  body:TEXT   error:CONDITION   presence:JID:SHOW (SHOW = available, away,
 chat, dnd, xa or unavailable)   subscribed:JID
-reactions (--on-body TEXT ACTION, repeatable): ACTION is show:SHOW (change own presence) or reply:TEXT
+reactions (--on-body TEXT ACTION, repeatable): ACTION is show:SHOW (change own presence), reply:TEXT or
+room-reply:TEXT (answer in the room the text came from)
+rooms: --join ROOM/NICK (repeatable, joins before anything is sent), --room-say ROOM TEXT
 """
 import argparse, asyncio, json, sys
 import slixmpp
@@ -19,6 +21,8 @@ p.add_argument("jid"); p.add_argument("password"); p.add_argument("port", type=i
 p.add_argument("--send", nargs=2, metavar=("TO", "BODY"))
 p.add_argument("--subscribe", metavar="TO")
 p.add_argument("--show")
+p.add_argument("--join", action="append", default=[], metavar="ROOM/NICK")
+p.add_argument("--room-say", nargs=2, action="append", default=[], metavar=("ROOM", "TEXT"))
 p.add_argument("--until", action="append", default=[])
 p.add_argument("--until-body"); p.add_argument("--until-error", metavar="CONDITION")
 p.add_argument("--on-body", nargs=2, action="append", default=[], metavar=("TEXT", "ACTION"))
@@ -30,6 +34,7 @@ if args.until_error is not None: args.until.append("error:" + args.until_error)
 class User(slixmpp.ClientXMPP):
     def __init__(self):
         super().__init__(args.jid, args.password)
+        self.register_plugin("xep_0045")
         self.done = asyncio.get_event_loop().create_future()
         self.ready = asyncio.get_event_loop().create_future()
         self.pending = set(args.until)
@@ -44,6 +49,11 @@ class User(slixmpp.ClientXMPP):
         await self.get_roster()
         if args.subscribe:
             self.send_presence(pto=args.subscribe, ptype="subscribe")
+        for room in args.join:
+            jid, _, nick = room.partition("/")
+            await self.plugin["xep_0045"].join_muc_wait(jid, nick, maxstanzas=0)
+        for room, text in args.room_say:
+            self.send_message(mto=room, mbody=text, mtype="groupchat")
         if args.send:
             self.send_message(mto=args.send[0], mbody=args.send[1], mtype="chat")
         self.ready.set_result(True)
@@ -65,6 +75,7 @@ class User(slixmpp.ClientXMPP):
                 kind, _, value = action.partition(":")
                 if kind == "show": self.send_presence(pshow=value)
                 elif kind == "reply": self.send_message(mto=msg["from"].bare, mbody=value, mtype="chat")
+                elif kind == "room-reply": self.send_message(mto=msg["from"].bare, mbody=value, mtype="groupchat")
 
     def on_presence(self, pres):
         kind = pres.xml.get("type") or "available"

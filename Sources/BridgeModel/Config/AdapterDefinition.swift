@@ -49,11 +49,14 @@ public struct XMPPComponentSettings: Sendable, Hashable {
     /// Idle seconds after which a whitespace keepalive (RFC 6120 §4.6.1) is written, so a dead server or a
     /// NAT that dropped the connection is noticed.
     public var keepaliveSeconds: Int
+    /// How remote speakers appear in bridged rooms.
+    public var roomMode: XMPPRoomMode
 
     public init(
         host: String, port: Int, component: String, secret: SecretSource, maxReconnectSeconds: Int = 30,
-        keepaliveSeconds: Int = 60
+        keepaliveSeconds: Int = 60, roomMode: XMPPRoomMode = .perSpeaker
     ) {
+        self.roomMode = roomMode
         self.host = host
         self.port = port
         self.component = component
@@ -61,6 +64,14 @@ public struct XMPPComponentSettings: Sendable, Hashable {
         self.maxReconnectSeconds = maxReconnectSeconds
         self.keepaliveSeconds = keepaliveSeconds
     }
+}
+
+/// How a component shows remote speakers in a bridged XEP-0045 room (`room_mode`).
+public enum XMPPRoomMode: String, Sendable, Hashable, CaseIterable {
+    /// One occupant per remote speaker, nick "bob (globex)".
+    case perSpeaker = "per-speaker"
+    /// One occupant for the gateway; each message starts with "[bob (globex)]".
+    case relay
 }
 
 /// `type = "webhook"`: chat systems that post JSON to bridged and receive JSON posts from it.

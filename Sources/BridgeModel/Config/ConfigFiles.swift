@@ -74,6 +74,7 @@ struct XMPPComponentAdapterFile: Decodable {
     var secret_file: String?
     var max_reconnect_seconds: Int?
     var keepalive_seconds: Int?
+    var room_mode: String?
 }
 
 struct SpoolAdapterFile: Decodable {

@@ -27,9 +27,10 @@ enum AdapterFactory {
                 adapters[definition.name] = adapter
                 webhooks[definition.name] = adapter
             case .xmppComponent(let settings):
-                adapters[definition.name] = XMPPComponentAdapter(
+                let rooms = config.routes.rooms.flatMap(\.members).filter { $0.adapter == definition.name }.map(\.channel)
+                adapters[definition.name] = try XMPPComponentAdapter(
                     name: definition.name, org: definition.org, settings: settings,
-                    secret: try settings.secret.resolve(relativeTo: config.directory), logger: adapterLogger
+                    secret: try settings.secret.resolve(relativeTo: config.directory), rooms: rooms, logger: adapterLogger
                 )
             case .spool(let settings):
                 adapters[definition.name] = SpoolAdapter(

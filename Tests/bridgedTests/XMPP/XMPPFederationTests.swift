@@ -21,7 +21,7 @@ struct XMPPFederationTests {
         both_ways = true
         """
 
-    func setUp(policy: String = Self.openPolicy) async throws -> (ProsodyFixture, GatewayFixture) {
+    func setUp(policy: String = Self.openPolicy, rooms: String = "", roomMode: String = "per-speaker") async throws -> (ProsodyFixture, GatewayFixture) {
         let prosody = try ProsodyFixture()
         try prosody.register("alice", host: "acme.test", password: "alicepw")
         try prosody.register("bob", host: "globex.test", password: "bobpw")
@@ -37,6 +37,7 @@ struct XMPPFederationTests {
             secret_file = "var/secrets/xmpp.secret"
             max_reconnect_seconds = 1
             keepalive_seconds = 1
+            room_mode = "\(roomMode)"
             """
         }
         let fixture = try GatewayFixture(
@@ -53,6 +54,7 @@ struct XMPPFederationTests {
                     [[reach]]
                     org = "globex"
                     adapter = "globex-xmpp"
+                    \(rooms)
                     """,
             ]
         )
@@ -128,5 +130,51 @@ struct XMPPFederationTests {
         }
         #expect(!denied.isEmpty)
         #expect(denied.allSatisfy { $0["kind"] as? String != "message" })
+    }
+
+    static let lobby = """
+        [[room]]
+        id = "lobby"
+        [[room.member]]
+        adapter = "acme-xmpp"
+        channel = "lobby@rooms.acme.test"
+        [[room.member]]
+        adapter = "globex-xmpp"
+        channel = "lobby@rooms.globex.test"
+        """
+
+    @Test("a room on each side relays both ways, one occupant per remote speaker, and nothing echoes back", arguments: ["per-speaker", "relay"])
+    func rooms(mode: String) async throws {
+        let (prosody, fixture) = try await self.setUp(rooms: Self.lobby, roomMode: mode)
+        defer { fixture.remove() }
+        let heard = mode == "relay" ? "[alice (acme)] hello room" : "hello room"
+        let bob = try self.user("bob@globex.test", "bobpw", prosody, [
+            "--join", "lobby@rooms.globex.test/bob", "--on-body", heard, "room-reply:hi alice",
+            "--until", "body:\(heard)", "--until", "body:hi alice", "--wait", "30",
+        ])
+        try await bob.waitForOutput("\"ready\": true")
+        let answer = mode == "relay" ? "[bob (globex)] hi alice" : "hi alice"
+        let alice = try self.user("alice@acme.test", "alicepw", prosody, [
+            "--join", "lobby@rooms.acme.test/alice", "--room-say", "lobby@rooms.acme.test", "hello room",
+            "--until", "body:\(answer)", "--wait", "20",
+        ])
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)\n\(bob.output)")
+        #expect(try await bob.waitForExit() == 0, "\(bob.output)\n\(prosody.log.suffix(4000))")
+        // Let any echo that would come arrive before counting.
+        try await eventually("the pipeline is idle") { try await fixture.quiescent() }
+        try await fixture.stop()
+        await prosody.stop()
+
+        let speakerOnGlobex = mode == "relay" ? "lobby@rooms.globex.test/bridged" : "lobby@rooms.globex.test/alice (acme)"
+        let speakerOnAcme = mode == "relay" ? "lobby@rooms.acme.test/bridged" : "lobby@rooms.acme.test/bob (globex)"
+        #expect(bob.output.contains("\"from\": \"\(speakerOnGlobex)\""), "\(bob.output)")
+        #expect(alice.output.contains("\"from\": \"\(speakerOnAcme)\""), "\(alice.output)")
+        // alice sees her own line once (the room's reflection) and bob's once; the same on bob's side.
+        #expect(alice.output.components(separatedBy: "hello room").count - 1 == 1, "\(alice.output)")
+        #expect(alice.output.components(separatedBy: "hi alice").count - 1 == 1, "\(alice.output)")
+        #expect(bob.output.components(separatedBy: "hi alice").count - 1 == 1, "\(bob.output)")
+        let records = try fixture.auditRecords()
+        let delivered = records.filter { $0["event"] as? String == "delivered" }.compactMap { $0["adapter"] as? String }
+        #expect(delivered.sorted() == ["acme-xmpp", "globex-xmpp"], "\(delivered)")
     }
 }

@@ -17,6 +17,9 @@ public final class XMPPComponentAdapter: Adapter {
     let translator: XMPPMessageTranslator
     let presence: XMPPPresenceTranslator
     let responder: XMPPServiceResponder
+    let room: XMPPRoomTranslator
+    /// The bridged rooms (bare room JIDs) this component joins, from routes.toml at start-up.
+    let rooms: [String]
     let logger: Logger
     let connection = Connection()
 
@@ -26,7 +29,36 @@ public final class XMPPComponentAdapter: Adapter {
         /// `contact|user`: what a probe is answered with (RFC 6121 §4.3.2).
         var lastPresence: [String: PresenceUpdate] = [:]
 
-        func set(_ sender: XMPPComponentSender?) { self.sender = sender }
+        /// Per session: which of our occupants are in which room (`occupant|room`), our nicks per room,
+        /// and the real address behind each nick the listener has seen.
+        var joined: Set<String> = []
+        var ownNicks: [String: Set<String>] = [:]
+        var occupants: [String: [String: Address]] = [:]
+
+        func set(_ sender: XMPPComponentSender?) {
+            self.sender = sender
+            self.joined = []
+            self.ownNicks = [:]
+            self.occupants = [:]
+        }
+
+        /// Records that `occupant` is joining `room` as `nick`; false if it already was.
+        func join(_ occupant: String, room: String, nick: String) -> Bool {
+            self.ownNicks[room, default: []].insert(nick)
+            return self.joined.insert("\(occupant)|\(room)").inserted
+        }
+
+        func saw(room: String, nick: String, real: Address?, leaving: Bool) {
+            if leaving {
+                self.occupants[room]?[nick] = nil
+            } else if let real {
+                self.occupants[room, default: [:]][nick] = real
+            }
+        }
+
+        func roomView(_ room: String) -> (own: Set<String>, occupants: [String: Address]) {
+            (self.ownNicks[room] ?? [], self.occupants[room] ?? [:])
+        }
 
         func remember(_ update: PresenceUpdate, from contact: Address, to user: Address) {
             self.lastPresence["\(contact)|\(user)"] = update
@@ -37,7 +69,9 @@ public final class XMPPComponentAdapter: Adapter {
         }
     }
 
-    public init(name: String, org: String, settings: XMPPComponentSettings, secret: Secret, logger: Logger) {
+    public init(
+        name: String, org: String, settings: XMPPComponentSettings, secret: Secret, rooms: [String] = [], logger: Logger
+    ) throws(JIDError) {
         self.name = name
         self.org = org
         self.settings = settings
@@ -45,6 +79,8 @@ public final class XMPPComponentAdapter: Adapter {
         self.translator = XMPPMessageTranslator(adapter: name, component: settings.component)
         self.presence = XMPPPresenceTranslator(adapter: name, component: settings.component)
         self.responder = XMPPServiceResponder(component: settings.component)
+        self.room = try XMPPRoomTranslator(adapter: name, component: settings.component, mode: settings.roomMode)
+        self.rooms = rooms
         self.logger = logger
     }
 
@@ -63,6 +99,9 @@ public final class XMPPComponentAdapter: Adapter {
                     self.logger.notice("component session established", metadata: ["component": "\(self.settings.component)"])
                     backoff = 1
                     let sender = session.sender
+                    for room in self.rooms {
+                        try await self.joinIfNeeded(occupant: self.room.listener, room: room, nick: XMPPRoomTranslator.listenerNick, via: sender)
+                    }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await self.keepalive(sender) }
                         while let stanza = try await session.next() {
@@ -94,7 +133,58 @@ public final class XMPPComponentAdapter: Adapter {
         }
     }
 
+    func joinIfNeeded(occupant: JID, room: String, nick: String, via sender: XMPPComponentSender) async throws {
+        guard await self.connection.join(occupant.description, room: room, nick: nick) else { return }
+        try await sender.send(XMPPRoomTranslator.join(occupant: occupant, room: room, nick: nick))
+    }
+
+    /// Room traffic: occupant presence the listener sees (who is who), and groupchat messages.
+    func handleRoom(_ stanza: XMLElement, sink: any InboundSink) async {
+        if stanza.name == "presence" {
+            if stanza[attribute: "type"] == "error" {
+                self.logger.warning("a room refused one of the gateway's occupants", metadata: ["room": "\(stanza[attribute: "from"] ?? "")"])
+            }
+            guard let seen = XMPPRoomTranslator.occupant(stanza),
+                stanza[attribute: "to"].flatMap({ try? JID(parsing: $0) })?.bare == self.room.listener.bare
+            else { return }
+            await self.connection.saw(room: seen.room, nick: seen.nick, real: seen.real, leaving: seen.leaving)
+            return
+        }
+        let room = stanza[attribute: "from"].flatMap { try? JID(parsing: $0) }?.bare.description ?? ""
+        let view = await self.connection.roomView(room)
+        switch self.room.inbound(stanza, ownNicks: view.own, realAddress: { view.occupants[$0] }, receivedAt: Date()) {
+        case .ignore: return
+        case .reject(let reason, let detail):
+            await sink.reject(InboundRejection(adapter: self.name, reason: reason, nativeID: stanza[attribute: "id"], detail: detail))
+        case .envelope(let envelope):
+            do {
+                _ = try await sink.accept(envelope)
+            } catch {
+                // A room has no way to ask its occupant to resend; the audit record is the trace.
+                await sink.reject(
+                    InboundRejection(adapter: self.name, reason: "room-message-not-accepted", nativeID: envelope.origin.nativeID, detail: "\(error)")
+                )
+            }
+        }
+    }
+
+    func isRoomTraffic(_ stanza: XMLElement) -> Bool {
+        if stanza.name == "message", stanza[attribute: "type"] == "groupchat" { return true }
+        if stanza.name == "presence", let to = stanza[attribute: "to"].flatMap({ try? JID(parsing: $0) }) {
+            if to.bare == self.room.listener.bare { return true }
+            if stanza.element(named: "x", namespace: "http://jabber.org/protocol/muc#user") != nil { return true }
+            if let from = stanza[attribute: "from"].flatMap({ try? JID(parsing: $0) }), self.rooms.contains(from.bare.description) {
+                return true
+            }
+        }
+        return false
+    }
+
     func handle(_ stanza: XMLElement, sink: any InboundSink, sender: XMPPComponentSender) async {
+        if self.isRoomTraffic(stanza) {
+            await self.handleRoom(stanza, sink: sink)
+            return
+        }
         switch stanza.name {
         case "message":
             switch self.translator.inbound(stanza, receivedAt: Date()) {
@@ -190,6 +280,9 @@ public final class XMPPComponentAdapter: Adapter {
 
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
         let envelope = delivery.envelope
+        if case .room = delivery.target {
+            return try await self.deliverToRoom(delivery)
+        }
         let stanzas = switch envelope.kind {
         case .presence, .subscription: try self.presence.outbound(delivery)
         default: try self.translator.outbound(delivery)
@@ -204,6 +297,24 @@ public final class XMPPComponentAdapter: Adapter {
         }
         do {
             for stanza in stanzas { try await sender.send(stanza) }
+        } catch {
+            throw .transient("send-failed", "writing to the component stream failed")
+        }
+        return DeliveryReceipt(nativeID: delivery.deliveryKey)
+    }
+
+    func deliverToRoom(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
+        guard delivery.envelope.kind == .message || delivery.envelope.kind == .edit else {
+            return DeliveryReceipt(nativeID: nil)
+        }
+        let (occupant, nick, message) = try self.room.outbound(delivery)
+        guard let sender = await self.connection.sender else {
+            throw .transient("not-connected", "the component session to the XMPP server is down")
+        }
+        guard let room = message[attribute: "to"] else { throw .permanent("room-jid-malformed", "no room") }
+        do {
+            try await self.joinIfNeeded(occupant: occupant, room: room, nick: nick, via: sender)
+            try await sender.send(message)
         } catch {
             throw .transient("send-failed", "writing to the component stream failed")
         }
