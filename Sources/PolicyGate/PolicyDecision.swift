@@ -26,11 +26,15 @@ public struct PolicyRequest: Hashable, Sendable {
     public var kind: EnvelopeKind
     public var from: Party
     public var to: Party
+    /// False when the sender's protocol could not prove who sent it (an envelope labelled
+    /// `unauthenticated`, such as email without an aligned DKIM or SPF pass).
+    public var senderAuthenticated: Bool
 
-    public init(kind: EnvelopeKind, from: Party, to: Party) {
+    public init(kind: EnvelopeKind, from: Party, to: Party, senderAuthenticated: Bool = true) {
         self.kind = kind
         self.from = from
         self.to = to
+        self.senderAuthenticated = senderAuthenticated
     }
 }
 

@@ -12,6 +12,9 @@ public struct PolicyGate: Sendable {
     public static let intraOrgAllow = "default:intra-org-allow"
     public static let crossOrgDeny = "default:cross-org-deny"
     public static let unknownOrgDeny = "default:unknown-org-deny"
+    public static let unauthenticatedDeny = "default:unauthenticated-cross-org-deny"
+    /// The label an adapter puts on an envelope whose sender it could not authenticate.
+    public static let unauthenticatedLabel = "unauthenticated"
 
     public let revision: String
     public let orgs: OrgDirectory
@@ -55,6 +58,7 @@ public struct PolicyGate: Sendable {
         var considered: [String] = []
         var allows: [String] = []
         var denies: [String] = []
+        var unproven: [String] = []
         for entry in self.index.candidates(from: request.from, to: request.to) {
             let rule = self.rules[entry.rule]
             considered.append(rule.id)
@@ -63,15 +67,18 @@ public struct PolicyGate: Sendable {
                 entry.to.contains(where: { $0.matches(request.to) })
             else { continue }
             switch rule.action {
+            case .allow where !request.senderAuthenticated && !rule.allowUnauthenticated:
+                // Who sent it is not proven: only a rule that says so lets it across org lines.
+                if !unproven.contains(rule.id) { unproven.append(rule.id) }
             case .allow: if !allows.contains(rule.id) { allows.append(rule.id) }
             case .deny: if !denies.contains(rule.id) { denies.append(rule.id) }
             }
         }
-        let decision = self.combine(request, allows: allows, denies: denies)
+        let decision = self.combine(request, allows: allows, denies: denies, unproven: unproven)
         return PolicyExplanation(request: request, considered: considered, matchedAllow: allows, matchedDeny: denies, decision: decision)
     }
 
-    private func combine(_ request: PolicyRequest, allows: [String], denies: [String]) -> PolicyDecision {
+    private func combine(_ request: PolicyRequest, allows: [String], denies: [String], unproven: [String]) -> PolicyDecision {
         let pair = "\(request.kind.rawValue) from \(request.from) to \(request.to)"
         if !denies.isEmpty {
             return PolicyDecision(effect: .deny, ruleIDs: denies, revision: self.revision, reason: "\(pair) is denied by policy")
@@ -93,6 +100,13 @@ public struct PolicyGate: Sendable {
         }
         if !allows.isEmpty {
             return PolicyDecision(effect: .allow, ruleIDs: allows, revision: self.revision, reason: "\(pair) is allowed")
+        }
+        if !request.senderAuthenticated {
+            return PolicyDecision(
+                effect: .deny, ruleIDs: [Self.unauthenticatedDeny], revision: self.revision,
+                reason: "\(pair) crosses org lines, but the sender's identity is not authenticated"
+                    + (unproven.isEmpty ? "" : " (rules \(unproven.joined(separator: ", ")) allow only authenticated senders)")
+            )
         }
         return PolicyDecision(
             effect: .deny, ruleIDs: [Self.crossOrgDeny], revision: self.revision,

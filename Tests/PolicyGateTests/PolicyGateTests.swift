@@ -108,3 +108,26 @@ struct PolicyGateTests {
 extension PolicyGate {
     var rulesForTesting: [PolicyDocument.Rule] { [] }
 }
+
+extension PolicyGateTests {
+    @Test("an unauthenticated sender is denied across orgs unless the allowing rule admits unauthenticated senders")
+    func unauthenticated() throws {
+        let strict = self.gate([.init(id: "i2a", action: .allow, from: ["org:initech"], to: ["org:acme"])])
+        var request = try self.request("carol@initech.test", "alice@acme.test", gate: strict)
+        #expect(strict.decide(request).effect == .allow)
+        request.senderAuthenticated = false
+        let denied = strict.decide(request)
+        #expect(denied.effect == .deny)
+        #expect(denied.ruleIDs == [PolicyGate.unauthenticatedDeny])
+        #expect(denied.reason.contains("i2a"))
+        // Inside one org the label does not matter; the org's own mail system is the authority there.
+        var inside = try self.request("carol@initech.test", "dave@initech.test", gate: strict)
+        inside.senderAuthenticated = false
+        #expect(strict.decide(inside).effect == .allow)
+
+        let lenient = self.gate([
+            .init(id: "i2a-any", action: .allow, from: ["org:initech"], to: ["org:acme"], allowUnauthenticated: true)
+        ])
+        #expect(lenient.decide(request).ruleIDs == ["i2a-any"])
+    }
+}

@@ -121,6 +121,7 @@ struct PolicyFile: Decodable {
         var to: [String]
         var kinds: [String]?
         var both_ways: Bool?
+        var allow_unauthenticated: Bool?
         var description: String?
     }
 

@@ -106,7 +106,8 @@ extension ConfigLoader {
             rules.append(
                 .init(
                     id: raw.id, action: action, from: raw.from, to: raw.to, kinds: kinds,
-                    bothWays: raw.both_ways ?? false, description: raw.description
+                    bothWays: raw.both_ways ?? false,
+                    allowUnauthenticated: raw.allow_unauthenticated ?? false, description: raw.description
                 )
             )
         }

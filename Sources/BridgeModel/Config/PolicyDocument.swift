@@ -15,6 +15,9 @@ public struct PolicyDocument: Sendable, Hashable {
         public var kinds: Set<EnvelopeKind>
         /// Also applies with `from` and `to` swapped.
         public var bothWays: Bool
+        /// An allow rule that also lets senders whose identity their protocol could not prove (email without
+        /// aligned DKIM/SPF) cross org lines. Without it, such senders are denied across orgs.
+        public var allowUnauthenticated: Bool
         public var description: String?
 
         public init(
@@ -24,8 +27,10 @@ public struct PolicyDocument: Sendable, Hashable {
             to: [String],
             kinds: Set<EnvelopeKind> = [],
             bothWays: Bool = false,
+            allowUnauthenticated: Bool = false,
             description: String? = nil
         ) {
+            self.allowUnauthenticated = allowUnauthenticated
             self.id = id
             self.action = action
             self.from = from

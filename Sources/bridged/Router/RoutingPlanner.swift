@@ -38,7 +38,12 @@ struct RoutingPlanner {
         var allowed: [String: [(Address, PolicyDecision)]] = [:]
         for recipient in envelope.recipients {
             let party = gate.party(recipient)
-            let decision = gate.decide(PolicyRequest(kind: envelope.kind, from: sender, to: party))
+            let decision = gate.decide(
+                PolicyRequest(
+                    kind: envelope.kind, from: sender, to: party,
+                    senderAuthenticated: !envelope.labels.contains(PolicyGate.unauthenticatedLabel)
+                )
+            )
             let adapter = party.org.flatMap { self.routing.reach[$0] }
             plan.events.append(
                 .decided(
@@ -88,7 +93,12 @@ struct RoutingPlanner {
         let sender = gate.party(envelope.sender.address)
         for member in room.members where member.adapter != conversation.adapter {
             let party = Party(address: nil, org: self.routing.adapterOrgs[member.adapter])
-            let decision = gate.decide(PolicyRequest(kind: envelope.kind, from: sender, to: party))
+            let decision = gate.decide(
+                PolicyRequest(
+                    kind: envelope.kind, from: sender, to: party,
+                    senderAuthenticated: !envelope.labels.contains(PolicyGate.unauthenticatedLabel)
+                )
+            )
             plan.events.append(
                 .decided(envelope, to: nil, room: room.id, adapter: member.adapter, decision: decision, recovered: self.recovered)
             )
