@@ -85,6 +85,19 @@ final class SQLiteStore: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v2-adapter-state") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE adapter_state (
+                        adapter TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        value BLOB NOT NULL,
+                        updated_at TEXT NOT NULL,
+                        PRIMARY KEY (adapter, key)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -45,7 +45,7 @@ protocol AuditIndexStore: Sendable {
 }
 
 /// All the store seams the daemon needs; SQLite implements them today, PostgreSQL can later.
-typealias GatewayStore = InboxStore & OutboxStore & DeadLetterStore & AuditIndexStore
+typealias GatewayStore = InboxStore & OutboxStore & DeadLetterStore & AuditIndexStore & AdapterStateStore
 
 extension AuditIndexStore {
     /// Runs a transaction that carries the index rows of records already appended to the audit log. If it
