@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 n="${1:-2000}"
-swift build -c release --product bridged >/dev/null
-bin="$(swift build -c release --show-bin-path)/bridged"
+[ -n "${BRIDGED_BIN:-}" ] || swift build -c release --product bridged >/dev/null
+bin="${BRIDGED_BIN:-$(swift build -c release --show-bin-path)/bridged}"
 work=$(mktemp -d /tmp/bridged-xmpp-bench.XXXXXX); chmod 755 "$work"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
