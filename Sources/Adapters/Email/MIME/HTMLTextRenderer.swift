@@ -8,7 +8,8 @@
 /// - `blockquote` lines are prefixed with `> ` per level, so the plain text quote rules apply to them.
 /// - A link whose text differs from its target reads `text (url)`; `#`, `javascript:` and `cid:` targets and
 ///   links with no text are left out.
-/// - Character references are decoded (named and numeric); runs of blanks collapse to one, `&nbsp;` included.
+/// - Character references are decoded (named and numeric); runs of blanks collapse to one. A no-break space
+///   is a plain space that does not collapse, so Outlook's `<p>&nbsp;</p>` stays an empty line.
 /// - With `dropQuotedReplies`, reply quotes marked up by mail clients are dropped: Gmail's
 ///   `div.gmail_quote`, Thunderbird's `div.moz-cite-prefix` and `blockquote type=cite`, Yahoo's
 ///   `div.yahoo_quoted`.
@@ -76,7 +77,7 @@ public struct HTMLTextRenderer {
             case UInt8(ascii: "&"):
                 if let (scalar, end) = HTMLEntities.decode(self.bytes, at: index) {
                     if scalar == "\u{A0}" {
-                        self.blank()
+                        self.content(0x20)
                     } else {
                         for unit in String(scalar).utf8 { self.content(unit) }
                     }
@@ -94,7 +95,7 @@ public struct HTMLTextRenderer {
             case 0x0D:
                 index += 1
             case 0xC2 where index + 1 < self.bytes.count && self.bytes[index + 1] == 0xA0:
-                self.blank()
+                self.content(0x20)
                 index += 2
             default:
                 self.content(byte)
@@ -221,7 +222,7 @@ public struct HTMLTextRenderer {
             break
         }
         if HTMLTextRenderer.void.contains(name) || selfClosing { return end }
-        if (name == "p" || name == "li"), self.stack.last?.name == name { self.endTag(name) }
+        if name == "p" || name == "li", self.stack.last?.name == name { self.endTag(name) }
         var element = Element(name: name)
         let classes = (attributes["class"] ?? "").lowercased()
         if self.dropQuotedReplies, self.droppedFrom == nil,

@@ -313,7 +313,7 @@ write(
             "- Umsatz: 1.000 €", "- Kosten: <500 €", "Grüße\nDana",
         ],
         "textExcludes": ["font-family", "alert(", "Quarterly numbers", "spidmax", "MsoNormal", "&nbsp;", "<b>"],
-        "chatContains": ["Hallo Bob,", "Grüße\nDana"],
+        "chatContains": ["Hallo Bob,\n\nanbei", "Grüße\nDana"],
         "chatExcludes": ["Von:", "Schickst du mir"],
         "html": True,
         "noWarnings": True,
