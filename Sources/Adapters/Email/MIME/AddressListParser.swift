@@ -41,7 +41,9 @@ public enum AddressListParser {
             do {
                 let address = try Address(parsing: spec)
                 let decoded = name.map { EncodedWordDecoder.decode($0, warnings: &warnings).trimmingBlanks() }
-                result.mailboxes.append(EmailMailbox(displayName: decoded?.isEmpty == false ? decoded : nil, address: address))
+                result.mailboxes.append(
+                    EmailMailbox(displayName: decoded?.isEmpty == false ? decoded : nil, address: address)
+                )
             } catch {
                 result.refused.append(error.shortDescription)
             }
@@ -72,7 +74,9 @@ public enum AddressListParser {
                 phrase = []
                 comment = nil
                 // Anything up to the next separator is junk after the angle address.
-                while index < tokens.count, tokens[index] != .special(UInt8(ascii: ",")), tokens[index] != .special(UInt8(ascii: ";")) {
+                while index < tokens.count, tokens[index] != .special(UInt8(ascii: ",")),
+                    tokens[index] != .special(UInt8(ascii: ";"))
+                {
                     index += 1
                 }
             case .special(UInt8(ascii: ":")):

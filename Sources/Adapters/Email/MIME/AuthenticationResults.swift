@@ -26,13 +26,15 @@ public struct AuthenticationResults: Hashable, Sendable {
         guard let first = segments.first?.first, let id = first.text, !id.isEmpty else { return nil }
         var results: [AuthenticationResult] = []
         for segment in segments.dropFirst() {
-            guard segment.count >= 3, let methodWord = segment[0].text, segment[1] == .equals, let result = segment[2].text
+            guard segment.count >= 3, let methodWord = segment[0].text, segment[1] == .equals,
+                let result = segment[2].text
             else { continue }
             let method = String(methodWord.split(separator: "/").first ?? "").lowercased()
             var entry = AuthenticationResult(method: method, result: result.lowercased(), reason: nil, properties: [:])
             var index = 3
             while index + 2 < segment.count {
-                guard let key = segment[index].text, segment[index + 1] == .equals, let value = segment[index + 2].text else {
+                guard let key = segment[index].text, segment[index + 1] == .equals, let value = segment[index + 2].text
+                else {
                     index += 1
                     continue
                 }

@@ -4,7 +4,9 @@ import BridgeModel
 /// (a bounce often also carries `Auto-Submitted: auto-replied`), then auto-replies, then lists, then the
 /// weaker `Precedence` field. Reasons name the field and at most its first keyword, never free text.
 public enum AutomationClassifier {
-    public static func classify(headers: EmailHeaders, contentType: MIMEHeaderValue, from: EmailMailbox?) -> EmailAutomation? {
+    public static func classify(headers: EmailHeaders, contentType: MIMEHeaderValue, from: EmailMailbox?)
+        -> EmailAutomation?
+    {
         if let returnPath = headers.first("Return-Path"), returnPath.filter({ $0 != " " && $0 != "\t" }) == "<>" {
             return .bounce("null Return-Path")
         }

@@ -32,7 +32,9 @@ public struct Charset: Hashable, Sendable {
             return
         }
         // Not in the table: glibc knows many more aliases (UTF-16, CP437, TIS-620 ...). Only plain names go there.
-        let plain = key.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }
+        let plain = key.utf8.allSatisfy {
+            ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E
+        }
         guard plain, Charset.iconvAvailable(key.uppercased()) else { return nil }
         self.init(name: key.uppercased(), iconvNames: [key.uppercased()])
     }
@@ -66,7 +68,9 @@ public struct Charset: Hashable, Sendable {
         }
         guard let charset = Charset(label: label) else {
             let (text, usedUTF8) = fallback(bytes)
-            return (text, "unknown charset '\(sanitizedLabel(label))' was decoded as \(usedUTF8 ? "UTF-8" : "ISO-8859-1")")
+            return (
+                text, "unknown charset '\(sanitizedLabel(label))' was decoded as \(usedUTF8 ? "UTF-8" : "ISO-8859-1")"
+            )
         }
         if charset == .usASCII {
             if bytes.allSatisfy({ $0 < 0x80 }) { return (String(decoding: bytes, as: UTF8.self), nil) }
@@ -85,13 +89,19 @@ public struct Charset: Hashable, Sendable {
 
     /// A label safe to quote in a warning: at most 40 printable ASCII characters.
     static func sanitizedLabel(_ label: String) -> String {
-        String(String.UnicodeScalarView(label.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && $0 != "'" }.prefix(40)))
+        String(
+            String.UnicodeScalarView(
+                label.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && $0 != "'" }.prefix(40)
+            )
+        )
     }
 
     /// Lower case, quotes and blanks trimmed, `_` as `-`.
     static func normalizedKey(_ label: String) -> String {
         var key = label.lowercased()
-        key = String(key.unicodeScalars.filter { $0 != "\"" && $0 != "'" && $0 != " " && $0 != "\t" }.map(Character.init))
+        key = String(
+            key.unicodeScalars.filter { $0 != "\"" && $0 != "'" && $0 != " " && $0 != "\t" }.map(Character.init)
+        )
         return key.replacingUnderscores()
     }
 }
@@ -126,9 +136,11 @@ extension Charset {
         case "latin8", "l8": return iso8859(14)
         case "latin9", "l9": return iso8859(15)
         case "latin10", "l10": return iso8859(16)
-        case "iso-2022-jp", "csiso2022jp", "jis": return Charset(name: "ISO-2022-JP", iconvNames: ["ISO-2022-JP", "ISO-2022-JP-3"])
+        case "iso-2022-jp", "csiso2022jp", "jis":
+            return Charset(name: "ISO-2022-JP", iconvNames: ["ISO-2022-JP", "ISO-2022-JP-3"])
         case "iso-2022-jp-2", "csiso2022jp2": return Charset(name: "ISO-2022-JP-2", iconvNames: ["ISO-2022-JP-2"])
-        case "shift-jis", "shiftjis", "sjis", "x-sjis", "ms-kanji", "csshiftjis", "windows-31j", "cp932", "ms932", "x-ms-cp932":
+        case "shift-jis", "shiftjis", "sjis", "x-sjis", "ms-kanji", "csshiftjis", "windows-31j", "cp932", "ms932",
+            "x-ms-cp932":
             return Charset(name: "SHIFT_JIS", iconvNames: ["CP932", "SJIS"])
         case "euc-jp", "eucjp", "x-euc-jp", "cseucpkdfmtjapanese", "x-eucjp":
             return Charset(name: "EUC-JP", iconvNames: ["EUC-JP", "EUC-JP-MS"])
@@ -148,7 +160,9 @@ extension Charset {
         for prefix in ["iso-8859-", "iso8859-", "iso-8859", "iso8859"] where key.hasPrefix(prefix) {
             // `iso-8859-2:1987` and friends.
             let digits = key.dropFirst(prefix.count).prefix { $0.isASCII && $0.isNumber }
-            if let number = Int(digits), (1...16).contains(number), number != 12 { return number == 1 ? .latin1 : iso8859(number) }
+            if let number = Int(digits), (1...16).contains(number), number != 12 {
+                return number == 1 ? .latin1 : iso8859(number)
+            }
             return nil
         }
         for prefix in ["windows-", "x-cp", "cp", "win-", "win"] where key.hasPrefix(prefix) {
@@ -192,11 +206,17 @@ extension Charset {
                 for _ in 0..<(bytes.count * 2 + 16) {
                     var outPointer: UnsafeMutablePointer<CChar>? = chunkBase
                     var outLeft = chunkBuffer.count
-                    let result = inLeft == 0
+                    let result =
+                        inLeft == 0
                         ? iconv(descriptor, nil, nil, &outPointer, &outLeft)
                         : iconv(descriptor, &inPointer, &inLeft, &outPointer, &outLeft)
                     let failure = result == -1 ? errno : 0
-                    output.append(contentsOf: UnsafeRawBufferPointer(start: chunkBuffer.baseAddress, count: chunkBuffer.count - outLeft))
+                    output.append(
+                        contentsOf: UnsafeRawBufferPointer(
+                            start: chunkBuffer.baseAddress,
+                            count: chunkBuffer.count - outLeft
+                        )
+                    )
                     if result != -1 {
                         // Done once a flush round (input empty) emits nothing more; else go round again.
                         if inLeft == 0 && outLeft == chunkBuffer.count { return true }

@@ -122,7 +122,9 @@ extension String {
     fileprivate func replacingStars() -> String { self.filter { $0 != "*" } }
 
     fileprivate func trimmingRepeated(_ character: Character) -> Substring {
-        guard let first = self.firstIndex(where: { $0 != character }), let last = self.lastIndex(where: { $0 != character }) else {
+        guard let first = self.firstIndex(where: { $0 != character }),
+            let last = self.lastIndex(where: { $0 != character })
+        else {
             return ""
         }
         return self[first...last]

@@ -107,9 +107,14 @@ struct EmailBodyExtractor {
             return
         }
         guard bytes.count <= self.limits.maxAttachmentBytes else {
-            throw EmailParseError(.attachmentTooLarge, "an attachment is larger than \(self.limits.maxAttachmentBytes) bytes")
+            throw EmailParseError(
+                .attachmentTooLarge,
+                "an attachment is larger than \(self.limits.maxAttachmentBytes) bytes"
+            )
         }
-        let name = Self.fileName(entity).flatMap(Self.sanitizedName) ?? "part-\(self.attachments.count + 1)\(Self.fileExtension(entity.contentType.value))"
+        let name =
+            Self.fileName(entity).flatMap(Self.sanitizedName)
+            ?? "part-\(self.attachments.count + 1)\(Self.fileExtension(entity.contentType.value))"
         let contentID = entity.headers.first("Content-ID").flatMap { MessageIDParser.parse($0).first }
         let disposition = entity.disposition?.value
         self.attachments.append(
@@ -173,8 +178,10 @@ struct EmailBodyExtractor {
     static func sanitizedName(_ name: String) -> String? {
         var base = Substring(name)
         if let slash = base.lastIndex(where: { $0 == "/" || $0 == "\\" }) { base = base[base.index(after: slash)...] }
-        var cleaned = String(String.UnicodeScalarView(base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
-            .trimmingBlanks()
+        var cleaned = String(
+            String.UnicodeScalarView(base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
+        )
+        .trimmingBlanks()
         guard !cleaned.isEmpty, cleaned != ".", cleaned != ".." else { return nil }
         while cleaned.utf8.count > 255 {
             if let dot = cleaned.lastIndex(of: "."), cleaned.distance(from: dot, to: cleaned.endIndex) <= 16,
@@ -209,7 +216,9 @@ struct EmailBodyExtractor {
         guard head.count >= key.count else { return nil }
         for index in 0...(head.count - key.count) where head[index..<(index + key.count)].elementsEqual(key) {
             var start = index + key.count
-            while start < head.count, head[start] == UInt8(ascii: "\"") || head[start] == UInt8(ascii: "'") { start += 1 }
+            while start < head.count, head[start] == UInt8(ascii: "\"") || head[start] == UInt8(ascii: "'") {
+                start += 1
+            }
             var end = start
             while end < head.count, EncodedWordDecoder.isTokenByte(head[end]) { end += 1 }
             return end > start ? String(decoding: head[start..<end], as: UTF8.self) : nil

@@ -51,7 +51,12 @@ public struct EmailParser: Sendable {
         if fromMailboxes.count > 1 { warnings.append("the message has several From addresses") }
 
         var structure = MIMEStructureParser(raw: raw, limits: self.limits)
-        let root = try structure.entity(headers: headers, body: section.bodyStart..<raw.count, depth: 0, inDigest: false)
+        let root = try structure.entity(
+            headers: headers,
+            body: section.bodyStart..<raw.count,
+            depth: 0,
+            inDigest: false
+        )
         warnings.append(contentsOf: structure.warnings)
         var extractor = EmailBodyExtractor(raw: raw, limits: self.limits)
         try extractor.walk(root)
@@ -80,7 +85,9 @@ public struct EmailParser: Sendable {
         let messageIDs = headers.first("Message-ID").map(MessageIDParser.parse) ?? []
         let messageID = messageIDs.first ?? Self.synthesizedMessageID(raw)
         var references = headers.all("References").flatMap(MessageIDParser.parse)
-        if references.count > self.limits.maxReferences { references = Array(references.suffix(self.limits.maxReferences)) }
+        if references.count > self.limits.maxReferences {
+            references = Array(references.suffix(self.limits.maxReferences))
+        }
         let date = headers.first("Date").flatMap { field in
             let parsed = EmailDateParser.parse(field)
             if parsed == nil { warnings.append("the Date field could not be parsed") }

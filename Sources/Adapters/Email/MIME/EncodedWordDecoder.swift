@@ -39,7 +39,9 @@ public enum EncodedWordDecoder {
             let byte = bytes[index]
             if lastWasWord && (byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A) {
                 var end = index
-                while end < bytes.count, bytes[end] == 0x20 || bytes[end] == 0x09 || bytes[end] == 0x0D || bytes[end] == 0x0A {
+                while end < bytes.count,
+                    bytes[end] == 0x20 || bytes[end] == 0x09 || bytes[end] == 0x0D || bytes[end] == 0x0A
+                {
                     end += 1
                 }
                 if end < bytes.count, bytes[end] == UInt8(ascii: "="), parseWord(bytes, at: end) != nil {
@@ -68,7 +70,8 @@ public enum EncodedWordDecoder {
     }
 
     static func containsMarker(_ bytes: [UInt8]) -> Bool {
-        for index in 0..<(bytes.count - 1) where bytes[index] == UInt8(ascii: "=") && bytes[index + 1] == UInt8(ascii: "?") {
+        for index in 0..<(bytes.count - 1)
+        where bytes[index] == UInt8(ascii: "=") && bytes[index + 1] == UInt8(ascii: "?") {
             return true
         }
         return false

@@ -8,7 +8,9 @@ enum FlowedText {
         var paragraphDepth = -1
         func flush() {
             guard paragraphDepth >= 0 else { return }
-            output.append(paragraphDepth > 0 ? String(repeating: ">", count: paragraphDepth) + " " + paragraph : paragraph)
+            output.append(
+                paragraphDepth > 0 ? String(repeating: ">", count: paragraphDepth) + " " + paragraph : paragraph
+            )
             paragraph = ""
             paragraphDepth = -1
         }

@@ -58,7 +58,9 @@ enum HTMLEntities {
         while index < bytes.count, index - nameStart < 10, isAlphanumeric(bytes[index]) { index += 1 }
         guard index > nameStart, index < bytes.count, bytes[index] == UInt8(ascii: ";") else { return nil }
         let name = String(decoding: bytes[nameStart..<index], as: UTF8.self)
-        guard let value = named[name] ?? named[name.lowercased()], let scalar = Unicode.Scalar(value) else { return nil }
+        guard let value = named[name] ?? named[name.lowercased()], let scalar = Unicode.Scalar(value) else {
+            return nil
+        }
         return (scalar, index + 1)
     }
 

@@ -31,7 +31,10 @@ enum HeaderSectionParser {
                 throw EmailParseError(.headerTooLong, "a header line is longer than \(limits.maxHeaderLineBytes) bytes")
             }
             guard next - range.lowerBound <= limits.maxHeaderSectionBytes else {
-                throw EmailParseError(.headerTooLong, "a header section is larger than \(limits.maxHeaderSectionBytes) bytes")
+                throw EmailParseError(
+                    .headerTooLong,
+                    "a header section is larger than \(limits.maxHeaderSectionBytes) bytes"
+                )
             }
             let line = raw[index..<contentEnd]
             defer { isFirstLine = false }
@@ -54,7 +57,10 @@ enum HeaderSectionParser {
             }
             if let colon = fieldNameEnd(line) {
                 guard pending.count < limits.maxHeaderFields else {
-                    throw EmailParseError(.tooManyHeaders, "a header section has more than \(limits.maxHeaderFields) fields")
+                    throw EmailParseError(
+                        .tooManyHeaders,
+                        "a header section has more than \(limits.maxHeaderFields) fields"
+                    )
                 }
                 var name = raw[index..<colon]
                 while let last = name.last, last == 0x20 || last == 0x09 { name = name.dropLast() }
@@ -127,7 +133,8 @@ extension StringProtocol {
     /// Drops spaces, tabs, CR and LF at both ends.
     func trimmingBlanks() -> String {
         let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-        guard let first = self.firstIndex(where: { !isBlank($0) }), let last = self.lastIndex(where: { !isBlank($0) }) else {
+        guard let first = self.firstIndex(where: { !isBlank($0) }), let last = self.lastIndex(where: { !isBlank($0) })
+        else {
             return ""
         }
         return String(self[first...last])

@@ -51,7 +51,8 @@ enum MIMEParameterParser {
     }
 
     /// RFC 2231 §4: the sections from 0 up to the first gap; the first extended one may carry `charset'lang'`.
-    static func assemble(_ parts: [Int: (text: ArraySlice<UInt8>, extended: Bool)], warnings: inout [String]) -> String {
+    static func assemble(_ parts: [Int: (text: ArraySlice<UInt8>, extended: Bool)], warnings: inout [String]) -> String
+    {
         var bytes: [UInt8] = []
         var label: String?
         for number in 0..<maxSections {

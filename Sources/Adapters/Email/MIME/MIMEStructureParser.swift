@@ -17,7 +17,9 @@ struct MIMEStructureParser {
         self.limits = limits
     }
 
-    mutating func entity(headers: EmailHeaders, body: Range<Int>, depth: Int, inDigest: Bool) throws(EmailParseError) -> MIMEEntity {
+    mutating func entity(headers: EmailHeaders, body: Range<Int>, depth: Int, inDigest: Bool) throws(EmailParseError)
+        -> MIMEEntity
+    {
         self.partCount += 1
         guard self.partCount <= self.limits.maxParts else {
             throw EmailParseError(.tooManyParts, "the message has more than \(self.limits.maxParts) MIME parts")
@@ -35,7 +37,9 @@ struct MIMEStructureParser {
                 contentType = parsed
             }
         }
-        let disposition = headers.first("Content-Disposition").map { MIMEHeaderValue.parse($0, warnings: &self.warnings) }
+        let disposition = headers.first("Content-Disposition").map {
+            MIMEHeaderValue.parse($0, warnings: &self.warnings)
+        }
         let encoding = (headers.first("Content-Transfer-Encoding") ?? "7bit").trimmingBlanks().lowercased()
         var entity = MIMEEntity(
             headers: headers,
@@ -49,7 +53,10 @@ struct MIMEStructureParser {
         guard contentType.mediaType == "multipart" else { return entity }
         guard let boundary = contentType[parameter: "boundary"], !boundary.isEmpty, boundary.utf8.count <= 200 else {
             self.warnings.append("a multipart without a usable boundary was read as text/plain")
-            entity.contentType = MIMEHeaderValue(value: "text/plain", parameters: ["charset": contentType[parameter: "charset"] ?? ""])
+            entity.contentType = MIMEHeaderValue(
+                value: "text/plain",
+                parameters: ["charset": contentType[parameter: "charset"] ?? ""]
+            )
             return entity
         }
         let split = try self.split(body, boundary: Array(boundary.utf8))
@@ -78,7 +85,9 @@ struct MIMEStructureParser {
     }
 
     /// The body ranges of the parts between `--boundary` delimiter lines.
-    func split(_ range: Range<Int>, boundary: [UInt8]) throws(EmailParseError) -> (parts: [Range<Int>], found: Bool, closed: Bool) {
+    func split(_ range: Range<Int>, boundary: [UInt8]) throws(EmailParseError) -> (
+        parts: [Range<Int>], found: Bool, closed: Bool
+    ) {
         let delimiter = Array("--".utf8) + boundary
         var parts: [Range<Int>] = []
         var partStart: Int?
@@ -89,7 +98,9 @@ struct MIMEStructureParser {
             let lineEnd = self.raw[index..<range.upperBound].firstIndex(of: 0x0A) ?? range.upperBound
             let next = min(lineEnd + 1, range.upperBound)
             let contentEnd = lineEnd > index && self.raw[lineEnd - 1] == 0x0D ? lineEnd - 1 : lineEnd
-            if contentEnd - index >= delimiter.count, self.raw[index..<(index + delimiter.count)].elementsEqual(delimiter) {
+            if contentEnd - index >= delimiter.count,
+                self.raw[index..<(index + delimiter.count)].elementsEqual(delimiter)
+            {
                 var rest = self.raw[(index + delimiter.count)..<contentEnd]
                 let isClose = rest.starts(with: [0x2D, 0x2D])
                 if isClose { rest = rest.dropFirst(2) }
@@ -101,7 +112,10 @@ struct MIMEStructureParser {
                         if end > start, self.raw[end - 1] == 0x0D { end -= 1 }
                         parts.append(start..<max(start, end))
                         guard parts.count < self.limits.maxParts else {
-                            throw EmailParseError(.tooManyParts, "the message has more than \(self.limits.maxParts) MIME parts")
+                            throw EmailParseError(
+                                .tooManyParts,
+                                "the message has more than \(self.limits.maxParts) MIME parts"
+                            )
                         }
                     }
                     if isClose { return (parts, true, true) }

@@ -28,12 +28,15 @@ public enum QuotedPrintableDecoder {
                     index = next
                     continue
                 }
-                if input[next] == 0x0A || (input[next] == 0x0D && next + 1 < input.endIndex && input[next + 1] == 0x0A) {
+                if input[next] == 0x0A || (input[next] == 0x0D && next + 1 < input.endIndex && input[next + 1] == 0x0A)
+                {
                     index = input[next] == 0x0A ? next + 1 : next + 2
                     blanksStart = nil
                     continue
                 }
-                if index + 2 < input.endIndex, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
+                if index + 2 < input.endIndex, let high = hexValue(input[index + 1]),
+                    let low = hexValue(input[index + 2])
+                {
                     output.append(high << 4 | low)
                     blanksStart = nil
                     index += 3
@@ -47,9 +50,7 @@ public enum QuotedPrintableDecoder {
                 if blanksStart == nil { blanksStart = output.count }
                 output.append(byte)
                 index += 1
-            case 0x0D where index + 1 < input.endIndex && input[index + 1] == 0x0A:
-                fallthrough
-            case 0x0A:
+            case 0x0D where index + 1 < input.endIndex && input[index + 1] == 0x0A, 0x0A:
                 if let start = blanksStart { output.removeSubrange(start...) }
                 blanksStart = nil
                 output.append(0x0D)

@@ -22,7 +22,8 @@ public struct SenderAuthenticator: Sendable {
         self.trustedAuthservIDs = Set(trustedAuthservIDs.map { $0.lowercased() })
     }
 
-    public func evaluate(authenticationResults fields: [String], from mailboxes: [EmailMailbox]) -> SenderAuthentication {
+    public func evaluate(authenticationResults fields: [String], from mailboxes: [EmailMailbox]) -> SenderAuthentication
+    {
         guard mailboxes.count == 1, let from = mailboxes.first else {
             return .unverified("multiple From addresses")
         }
@@ -64,7 +65,9 @@ public struct SenderAuthenticator: Sendable {
                 note("spf=\(Self.token(result.result))")
                 continue
             }
-            if let mailFrom = result.properties["smtp.mailfrom"], Self.aligned(Self.normalized(Self.domainPart(mailFrom)), domain) {
+            if let mailFrom = result.properties["smtp.mailfrom"],
+                Self.aligned(Self.normalized(Self.domainPart(mailFrom)), domain)
+            {
                 return .verified("spf")
             }
             note("spf pass not aligned with From")

@@ -39,18 +39,24 @@ struct MIMEAuthenticationTests {
         #expect(try Self.verdict(["mx.acme.test; dkim=pass header.d=partner.test"]) == .verified("dkim"))
         #expect(try Self.verdict(["mx.acme.test; dkim=pass header.d=mail.partner.test"]) == .verified("dkim"))
         #expect(try Self.verdict(["mx.acme.test; dkim=pass header.i=@partner.test"]) == .verified("dkim"))
-        #expect(try Self.verdict(["mx.acme.test; dkim=pass header.d=partner.test"], from: "x@eu.partner.test") == .verified("dkim"))
+        #expect(
+            try Self.verdict(["mx.acme.test; dkim=pass header.d=partner.test"], from: "x@eu.partner.test")
+                == .verified("dkim")
+        )
         #expect(try Self.verdict(["mx.acme.test; spf=pass smtp.mailfrom=bounce@partner.test"]) == .verified("spf"))
         #expect(try Self.verdict(["mx.acme.test; spf=pass smtp.mailfrom=partner.test"]) == .verified("spf"))
     }
 
     @Test("a forged From with passing results from an untrusted server is unverified")
     func untrusted() throws {
-        let forged = "evil.example; dkim=pass header.d=partner.test; dmarc=pass header.from=partner.test; spf=pass smtp.mailfrom=partner.test"
+        let forged =
+            "evil.example; dkim=pass header.d=partner.test; dmarc=pass header.from=partner.test; spf=pass smtp.mailfrom=partner.test"
         #expect(try Self.verdict([forged]) == .unverified("no trusted Authentication-Results"))
         #expect(try Self.verdict([]) == .unverified("no trusted Authentication-Results"))
         // An untrusted field above the trusted one is ignored entirely; the trusted one decides.
-        #expect(try Self.verdict([forged, "mx.acme.test; dkim=fail header.d=partner.test"]) == .unverified("dkim=fail"))
+        #expect(
+            try Self.verdict([forged, "mx.acme.test; dkim=fail header.d=partner.test"]) == .unverified("dkim=fail")
+        )
     }
 
     @Test("only the topmost trusted field counts: a pass planted below a trusted fail does not verify")
@@ -64,11 +70,26 @@ struct MIMEAuthenticationTests {
 
     @Test("passes that are not aligned with the From domain do not verify, and say why")
     func unaligned() throws {
-        #expect(try Self.verdict(["mx.acme.test; dkim=pass header.d=evil.test"]) == .unverified("dkim pass not aligned with From"))
-        #expect(try Self.verdict(["mx.acme.test; dkim=pass header.d=test"]) == .unverified("dkim pass not aligned with From"))
-        #expect(try Self.verdict(["mx.acme.test; spf=pass smtp.mailfrom=x@esp.example"]) == .unverified("spf pass not aligned with From"))
-        #expect(try Self.verdict(["mx.acme.test; dmarc=pass header.from=evil.test"]) == .unverified("dmarc pass for another domain than From"))
-        #expect(try Self.verdict(["mx.acme.test; dkim=pass header.d=notpartner.test"]) == .unverified("dkim pass not aligned with From"))
+        #expect(
+            try Self.verdict(["mx.acme.test; dkim=pass header.d=evil.test"])
+                == .unverified("dkim pass not aligned with From")
+        )
+        #expect(
+            try Self.verdict(["mx.acme.test; dkim=pass header.d=test"])
+                == .unverified("dkim pass not aligned with From")
+        )
+        #expect(
+            try Self.verdict(["mx.acme.test; spf=pass smtp.mailfrom=x@esp.example"])
+                == .unverified("spf pass not aligned with From")
+        )
+        #expect(
+            try Self.verdict(["mx.acme.test; dmarc=pass header.from=evil.test"])
+                == .unverified("dmarc pass for another domain than From")
+        )
+        #expect(
+            try Self.verdict(["mx.acme.test; dkim=pass header.d=notpartner.test"])
+                == .unverified("dkim pass not aligned with From")
+        )
         #expect(try Self.verdict(["mx.acme.test; arc=pass"]) == .unverified("no dmarc, dkim or spf result"))
         #expect(try Self.verdict(["mx.acme.test; none"]) == .unverified("no dmarc, dkim or spf result"))
     }
@@ -76,8 +97,10 @@ struct MIMEAuthenticationTests {
     @Test("several From addresses are never verified")
     func multipleFrom() throws {
         let mailboxes = try Self.from("a@partner.test") + Self.from("b@partner.test")
-        #expect(Self.authenticator.evaluate(authenticationResults: ["mx.acme.test; dmarc=pass"], from: mailboxes)
-            == .unverified("multiple From addresses"))
+        #expect(
+            Self.authenticator.evaluate(authenticationResults: ["mx.acme.test; dmarc=pass"], from: mailboxes)
+                == .unverified("multiple From addresses")
+        )
     }
 
     @Test("relaxed alignment: equal or a subdomain on a label boundary, never a bare top-level domain")

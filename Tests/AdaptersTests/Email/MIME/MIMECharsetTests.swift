@@ -80,4 +80,3 @@ struct MIMECharsetTests {
         #expect(sjis.text.hasPrefix("日") && sjis.text.contains("\u{FFFD}") && sjis.warning != nil)
     }
 }
-

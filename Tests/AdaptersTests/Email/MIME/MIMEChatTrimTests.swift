@@ -5,7 +5,8 @@ import Testing
 struct MIMEChatTrimTests {
     @Test("a trailing quote block and its attribution line are removed")
     func trailingQuote() {
-        let text = "Sounds good.\n\nOn Tue, Jan 2, 2024 at 10:00 AM Bob <bob@acme.test> wrote:\n> Meet at 3?\n>\n> Bob\n"
+        let text =
+            "Sounds good.\n\nOn Tue, Jan 2, 2024 at 10:00 AM Bob <bob@acme.test> wrote:\n> Meet at 3?\n>\n> Bob\n"
         #expect(ChatTextTrimmer.trim(text) == "Sounds good.")
         let wrapped = "Yes.\n\nOn Tue, Jan 2, 2024 at 10:00 AM Bob Example <bob@acme.test>\nwrote:\n\n> q\n"
         #expect(ChatTextTrimmer.trim(wrapped) == "Yes.")
@@ -31,11 +32,13 @@ struct MIMEChatTrimTests {
 
     @Test("Outlook reply headers cut everything below, with the separator line above them")
     func outlook() {
-        let underscore = "Fine.\n\n________________________________\nFrom: Bob <bob@acme.test>\nSent: Tuesday, January 2, 2024 10:00\nTo: Carol\nSubject: x\n\nold text"
+        let underscore =
+            "Fine.\n\n________________________________\nFrom: Bob <bob@acme.test>\nSent: Tuesday, January 2, 2024 10:00\nTo: Carol\nSubject: x\n\nold text"
         #expect(ChatTextTrimmer.trim(underscore) == "Fine.")
         let original = "Fine.\n\n-----Original Message-----\nFrom: Bob\nSent: Tuesday\n\nold text"
         #expect(ChatTextTrimmer.trim(original) == "Fine.")
-        let german = "Gut.\n\nVon: Bob <bob@acme.test>\nGesendet: Dienstag, 2. Januar 2024 10:00\nAn: Carol\nBetreff: x\n\nalt"
+        let german =
+            "Gut.\n\nVon: Bob <bob@acme.test>\nGesendet: Dienstag, 2. Januar 2024 10:00\nAn: Carol\nBetreff: x\n\nalt"
         #expect(ChatTextTrimmer.trim(german) == "Gut.")
         let bold = "Ok.\n\n*From:* Bob\n*Sent:* Tuesday\n\nold"
         #expect(ChatTextTrimmer.trim(bold) == "Ok.")

@@ -70,8 +70,14 @@ struct MIMECorpusTests {
         #expect(files == Self.messageFiles)
         let onDisk = Set(files)
         let listed = Set(manifest.files.keys)
-        #expect(onDisk.subtracting(listed).isEmpty, "files without a manifest entry: \(onDisk.subtracting(listed).sorted())")
-        #expect(listed.subtracting(onDisk).isEmpty, "manifest entries without a file: \(listed.subtracting(onDisk).sorted())")
+        #expect(
+            onDisk.subtracting(listed).isEmpty,
+            "files without a manifest entry: \(onDisk.subtracting(listed).sorted())"
+        )
+        #expect(
+            listed.subtracting(onDisk).isEmpty,
+            "manifest entries without a file: \(listed.subtracting(onDisk).sorted())"
+        )
     }
 
     @Test("every corpus message parses to what the manifest expects", arguments: messageFiles)
@@ -98,13 +104,23 @@ struct MIMECorpusTests {
         if let id = expected.messageID { #expect(email.messageID == id, "\(file)") }
         if let id = expected.inReplyTo { #expect(email.inReplyTo == id, "\(file)") }
         if let references = expected.references { #expect(email.references == references, "\(file)") }
-        if let epoch = expected.dateEpoch { #expect(email.date == Date(timeIntervalSince1970: TimeInterval(epoch)), "\(file)") }
+        if let epoch = expected.dateEpoch {
+            #expect(email.date == Date(timeIntervalSince1970: TimeInterval(epoch)), "\(file)")
+        }
         if let text = expected.text { #expect(email.text == text, "\(file)") }
-        for snippet in expected.textContains ?? [] { #expect(email.text.contains(snippet), "\(file): text lacks \(snippet)") }
-        for snippet in expected.textExcludes ?? [] { #expect(!email.text.contains(snippet), "\(file): text has \(snippet)") }
+        for snippet in expected.textContains ?? [] {
+            #expect(email.text.contains(snippet), "\(file): text lacks \(snippet)")
+        }
+        for snippet in expected.textExcludes ?? [] {
+            #expect(!email.text.contains(snippet), "\(file): text has \(snippet)")
+        }
         if let chat = expected.chatText { #expect(email.chatText == chat, "\(file)") }
-        for snippet in expected.chatContains ?? [] { #expect(email.chatText.contains(snippet), "\(file): chat lacks \(snippet)") }
-        for snippet in expected.chatExcludes ?? [] { #expect(!email.chatText.contains(snippet), "\(file): chat has \(snippet)") }
+        for snippet in expected.chatContains ?? [] {
+            #expect(email.chatText.contains(snippet), "\(file): chat lacks \(snippet)")
+        }
+        for snippet in expected.chatExcludes ?? [] {
+            #expect(!email.chatText.contains(snippet), "\(file): chat has \(snippet)")
+        }
         #expect(!email.chatText.isEmpty || email.text.isEmpty, "\(file): chat text is empty")
         if let html = expected.html { #expect((email.html != nil) == html, "\(file)") }
         if let automation = expected.automation { #expect(Self.describe(email.automation) == automation, "\(file)") }
@@ -126,7 +142,10 @@ struct MIMECorpusTests {
         if let cc = expected.cc { #expect(email.cc.map(\.description) == cc, "\(file)") }
         if let replyTo = expected.replyTo { #expect(email.replyTo.map(\.description) == replyTo, "\(file)") }
         for warning in expected.warningsContain ?? [] {
-            #expect(email.warnings.contains { $0.contains(warning) }, "\(file): no warning \(warning) in \(email.warnings)")
+            #expect(
+                email.warnings.contains { $0.contains(warning) },
+                "\(file): no warning \(warning) in \(email.warnings)"
+            )
         }
         if expected.noWarnings == true { #expect(email.warnings.isEmpty, "\(file): \(email.warnings)") }
     }

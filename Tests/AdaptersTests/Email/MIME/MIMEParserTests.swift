@@ -34,19 +34,31 @@ struct MIMEParserTests {
 
     @Test("limits: size, header line, header section, header count, depth, parts and attachment size are errors")
     func limits() {
-        #expect(Self.failure("From: a@x.test\n\n" + String(repeating: "x", count: 200), limits: .init(maxMessageBytes: 100)) == "too-large")
-        #expect(Self.failure("From: a@x.test\nSubject: " + String(repeating: "x", count: 200), limits: .init(maxHeaderLineBytes: 100))
-            == "header-too-long")
+        #expect(
+            Self.failure("From: a@x.test\n\n" + String(repeating: "x", count: 200), limits: .init(maxMessageBytes: 100))
+                == "too-large"
+        )
+        #expect(
+            Self.failure(
+                "From: a@x.test\nSubject: " + String(repeating: "x", count: 200),
+                limits: .init(maxHeaderLineBytes: 100)
+            )
+                == "header-too-long"
+        )
         let folded = "From: a@x.test\nSubject: x\n" + String(repeating: " folded line\n", count: 100) + "\nbody"
         #expect(Self.failure(folded, limits: .init(maxHeaderSectionBytes: 500)) == "header-too-long")
         let many = "From: a@x.test\n" + String(repeating: "X-A: b\n", count: 20) + "\nbody"
         #expect(Self.failure(many, limits: .init(maxHeaderFields: 10)) == "too-many-headers")
-        let nested = "From: a@x.test\nContent-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\ntext\n--b--\n--a--\n"
+        let nested =
+            "From: a@x.test\nContent-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\ntext\n--b--\n--a--\n"
         #expect(Self.failure(nested, limits: .init(maxDepth: 1)) == "too-deep")
         #expect(Self.failure(nested, limits: .init(maxDepth: 2)) == nil)
-        let parts = "From: a@x.test\nContent-Type: multipart/mixed; boundary=a\n\n" + String(repeating: "--a\n\npart\n", count: 10) + "--a--\n"
+        let parts =
+            "From: a@x.test\nContent-Type: multipart/mixed; boundary=a\n\n"
+            + String(repeating: "--a\n\npart\n", count: 10) + "--a--\n"
         #expect(Self.failure(parts, limits: .init(maxParts: 5)) == "too-many-parts")
-        let attachment = "From: a@x.test\nContent-Type: application/octet-stream\n\n" + String(repeating: "x", count: 100)
+        let attachment =
+            "From: a@x.test\nContent-Type: application/octet-stream\n\n" + String(repeating: "x", count: 100)
         #expect(Self.failure(attachment, limits: .init(maxAttachmentBytes: 50)) == "attachment-too-large")
     }
 
@@ -99,17 +111,28 @@ struct MIMEParserTests {
     @Test("automation: bounces before auto-replies before lists; Auto-Submitted: no is a person")
     func automation() throws {
         #expect(try Self.parse("From: a@x.test\nAuto-Submitted: no\n\nx").automation == nil)
-        #expect(try Self.parse("From: a@x.test\nAuto-Submitted: auto-generated\n\nx").automation == .autoReply("Auto-Submitted: auto-generated"))
+        #expect(
+            try Self.parse("From: a@x.test\nAuto-Submitted: auto-generated\n\nx").automation
+                == .autoReply("Auto-Submitted: auto-generated")
+        )
         #expect(try Self.parse("From: a@x.test\nX-Autorespond: yes\n\nx").automation == .autoReply("X-Autorespond"))
         #expect(try Self.parse("From: a@x.test\nPrecedence: junk\n\nx").automation == .autoReply("Precedence: junk"))
-        #expect(try Self.parse("From: a@x.test\nList-Post: <mailto:l@x.test>\n\nx").automation == .mailingList("List-Post"))
-        #expect(try Self.parse("From: MAILER-DAEMON@x.test\nAuto-Submitted: auto-replied\n\nx").automation == .bounce("From MAILER-DAEMON"))
-        let report = "From: a@x.test\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\n\n--r\n\nfailed\n--r--\n"
+        #expect(
+            try Self.parse("From: a@x.test\nList-Post: <mailto:l@x.test>\n\nx").automation == .mailingList("List-Post")
+        )
+        #expect(
+            try Self.parse("From: MAILER-DAEMON@x.test\nAuto-Submitted: auto-replied\n\nx").automation
+                == .bounce("From MAILER-DAEMON")
+        )
+        let report =
+            "From: a@x.test\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\n\n--r\n\nfailed\n--r--\n"
         #expect(try Self.parse(report).automation == .bounce("delivery status report"))
         #expect(try Self.parse("Return-Path: < >\nFrom: a@x.test\n\nx").automation == .bounce("null Return-Path"))
     }
 
-    @Test("multipart structure: preamble and epilogue ignored, nested alternative in mixed, message/rfc822 is an attachment")
+    @Test(
+        "multipart structure: preamble and epilogue ignored, nested alternative in mixed, message/rfc822 is an attachment"
+    )
     func structure() throws {
         let text = """
             From: a@x.test
@@ -157,16 +180,22 @@ struct MIMEParserTests {
 
     @Test("format=flowed text is unflowed, with DelSp and quote depth respected")
     func flowed() throws {
-        let plain = try Self.parse("From: a@x.test\nContent-Type: text/plain; format=flowed\n\nOne \ntwo\n> quoted \n> more\n-- \nsig")
+        let plain = try Self.parse(
+            "From: a@x.test\nContent-Type: text/plain; format=flowed\n\nOne \ntwo\n> quoted \n> more\n-- \nsig"
+        )
         #expect(plain.text == "One two\n> quoted more\n-- \nsig")
         #expect(plain.chatText == "One two\n> quoted more")
-        let delsp = try Self.parse("From: a@x.test\nContent-Type: text/plain; format=flowed; delsp=yes\n\nJoi \nned\n stuffed")
+        let delsp = try Self.parse(
+            "From: a@x.test\nContent-Type: text/plain; format=flowed; delsp=yes\n\nJoi \nned\n stuffed"
+        )
         #expect(delsp.text == "Joined\nstuffed")
     }
 
     @Test("addresses: Sender, Reply-To, To and Cc are parsed, refused ones warned about by reason")
     func addresses() throws {
-        let email = try Self.parse("From: A <a@x.test>\nSender: s@x.test\nReply-To: r@x.test\nTo: t@x.test, bad\nCc: c@x.test\n\nx")
+        let email = try Self.parse(
+            "From: A <a@x.test>\nSender: s@x.test\nReply-To: r@x.test\nTo: t@x.test, bad\nCc: c@x.test\n\nx"
+        )
         #expect(email.sender?.address.description == "s@x.test")
         #expect(email.replyTo.map(\.description) == ["r@x.test"])
         #expect(email.to.map(\.description) == ["t@x.test"])
