@@ -115,6 +115,8 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The email corpus is read through #filePath, not as resources.
+            exclude: ["Email/Corpus"],
             swiftSettings: strictSettings
         ),
         .testTarget(
