@@ -156,7 +156,15 @@ public struct SMTPClientStateMachine: Sendable {
             self.state = .closed
             return .close(nil)
 
-        case .upgradingToTLS, .sendingBody:
+        case .sendingBody:
+            // The server gave up on the message while it was still being sent (552 "too big", 451, ...):
+            // that is every accepted recipient's outcome, and the connection is no longer usable.
+            guard reply.isTransientNegative || reply.isPermanentNegative else { return self.unexpected(reply) }
+            self.applyToAccepted(reply)
+            self.state = .closed
+            return .close(.success(SMTPSubmissionResult(outcomes: self.outcomes, finalReply: reply)))
+
+        case .upgradingToTLS:
             return self.unexpected(reply)
 
         case .closed:
@@ -306,11 +314,15 @@ public struct SMTPClientStateMachine: Sendable {
 
     /// The server answered DATA or the final `.`: that reply is every accepted recipient's outcome.
     private mutating func finish(with reply: SMTPReply) -> Action {
+        self.applyToAccepted(reply)
+        return self.quit(nil, finalReply: reply)
+    }
+
+    private mutating func applyToAccepted(_ reply: SMTPReply) {
         let outcome: SMTPRecipientOutcome = reply.isPositiveCompletion ? .accepted : SMTPRecipientOutcome(refusal: reply)
         for (recipient, current) in self.outcomes where current == .accepted {
             self.outcomes[recipient] = outcome
         }
-        return self.quit(nil, finalReply: reply)
     }
 
     // MARK: Endings

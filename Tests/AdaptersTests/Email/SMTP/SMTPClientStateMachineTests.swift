@@ -196,6 +196,22 @@ struct SMTPClientStateMachineTests {
         #expect(result.outcomes[Self.address("reject-b@x.test")] == .permanent(Self.reply(550, "5.1.1 no")))
     }
 
+    @Test("a refusal while the message is still being sent is the accepted recipients' outcome, then close")
+    func refusedDuringBody() {
+        var machine = Self.machine(recipients: ["ok@x.test", "reject-b@x.test"])
+        Self.authenticated(&machine)
+        _ = machine.received(Self.reply(235, "ok"))
+        _ = machine.received(Self.reply(250, "ok"))
+        _ = machine.received(Self.reply(250, "ok"))
+        _ = machine.received(Self.reply(550, "no"))
+        #expect(machine.received(Self.reply(354, "go")) == .sendBody)
+        let action = machine.received(Self.reply(552, "5.3.4 message too big"))
+        guard case .close(.success(let result)?) = action else { Issue.record("unexpected action: \(action)"); return }
+        #expect(result.outcomes[Self.address("ok@x.test")] == .permanent(Self.reply(552, "5.3.4 message too big")))
+        #expect(result.outcomes[Self.address("reject-b@x.test")] == .permanent(Self.reply(550, "no")))
+        #expect(machine.bodySent() == .none)
+    }
+
     @Test("when no recipient is accepted the transaction is reset instead of sending DATA")
     func allRefused() {
         var machine = Self.machine(recipients: ["reject-a@x.test", "defer-b@x.test"])

@@ -29,6 +29,8 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Bytes per DATA chunk written while the channel is writable.
     static let chunkSize = 16 * 1024
+    /// How long to wait for the answer to QUIT once the outcome is known (RFC 5321 §4.5.3.2 leaves it open).
+    static let quitTimeout: Duration = .seconds(10)
 
     init(
         machine: SMTPClientStateMachine,
@@ -91,9 +93,11 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.pumpBody(context: context)
         case .quit(let outcome):
             self.report(outcome)
-            self.write(.quit, context: context)
+            self.body = nil
+            self.write(.quit, context: context, timeout: min(self.timeouts.command, Self.quitTimeout))
         case .close(let outcome):
             if let outcome { self.report(outcome) }
+            self.body = nil
             self.timer?.cancel()
             context.close(promise: nil)
         case .none:
@@ -101,12 +105,12 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func write(_ command: SMTPCommand, context: ChannelHandlerContext) {
+    private func write(_ command: SMTPCommand, context: ChannelHandlerContext, timeout: Duration? = nil) {
         self.logger.debug("smtp command", metadata: ["command": "\(command)"])
         var buffer = context.channel.allocator.buffer(capacity: command.line.utf8.count + 2)
         command.write(into: &buffer)
         context.writeAndFlush(Self.wrapOutboundOut(buffer), promise: nil)
-        self.arm(self.timeouts.command, context: context, waitingFor: "the reply to \(command.line.prefix(4))")
+        self.arm(timeout ?? self.timeouts.command, context: context, waitingFor: "the reply to \(command.line.prefix(4))")
     }
 
     private func upgradeToTLS(context: ChannelHandlerContext) {
