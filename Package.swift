@@ -116,7 +116,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             // The email corpus is read through #filePath, not as resources.
-            exclude: ["Email/Corpus"],
+            exclude: ["Email/Corpus", "Email/IMAP/Transcripts"],
             swiftSettings: strictSettings
         ),
         .testTarget(

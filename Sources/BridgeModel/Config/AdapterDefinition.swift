@@ -25,12 +25,14 @@ public enum AdapterSettings: Sendable, Hashable {
     case webhook(WebhookSettings)
     case spool(SpoolSettings)
     case xmppComponent(XMPPComponentSettings)
+    case email(EmailSettings)
 
     public var type: String {
         switch self {
         case .webhook: "webhook"
         case .spool: "spool"
         case .xmppComponent: "xmpp-component"
+        case .email: "email"
         }
     }
 }

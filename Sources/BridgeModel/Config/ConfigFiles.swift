@@ -128,3 +128,46 @@ struct PolicyFile: Decodable {
     var revision: String?
     var rule: [Rule]?
 }
+
+struct EmailAdapterFile: Decodable {
+    struct IMAPFile: Decodable {
+        var host: String
+        var port: Int?
+        var security: String?
+        var username: String
+        var password_env: String?
+        var password_file: String?
+        var mailbox: String?
+        var mark: String?
+        var keyword: String?
+        var move_to: String?
+        var poll_seconds: Int?
+        var idle_renew_seconds: Int?
+        var trust_roots_file: String?
+        var server_name: String?
+    }
+
+    struct SMTPFile: Decodable {
+        var host: String
+        var port: Int?
+        var security: String?
+        var username: String?
+        var password_env: String?
+        var password_file: String?
+        var helo_name: String?
+        var trust_roots_file: String?
+        var server_name: String?
+    }
+
+    var type: String
+    var name: String?
+    var org: String
+    var mail_domain: String
+    var reply_key_env: String?
+    var reply_key_file: String?
+    var trusted_authserv_ids: [String]?
+    var max_message_bytes: Int?
+    var rejected_directory: String?
+    var imap: IMAPFile?
+    var smtp: SMTPFile?
+}

@@ -175,8 +175,13 @@ extension ConfigLoader {
             (name, org) = (raw.name, raw.org)
             guard let xmpp = self.xmppSettings(raw, file: file) else { return nil }
             settings = .xmppComponent(xmpp)
+        case "email":
+            guard let raw: EmailAdapterFile = self.decode(text, file: file, strict: true) else { return nil }
+            (name, org) = (raw.name, raw.org)
+            guard let email = self.emailSettings(raw, file: file) else { return nil }
+            settings = .email(email)
         default:
-            self.report(file, "type", "unknown adapter type \"\(header.type)\" (known: webhook, spool, xmpp-component)")
+            self.report(file, "type", "unknown adapter type \"\(header.type)\" (known: webhook, spool, xmpp-component, email)")
             return nil
         }
         let adapterName = name ?? stem

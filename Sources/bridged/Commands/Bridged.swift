@@ -11,7 +11,7 @@ struct Bridged: AsyncParsableCommand {
         version: BridgedVersion.current,
         subcommands: [
             RunCommand.self, CheckCommand.self, AuditCommand.self, PolicyCommand.self, DeadLettersCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, InspectCommand.self,
         ]
     )
 }

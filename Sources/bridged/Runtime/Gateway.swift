@@ -87,7 +87,7 @@ final class Gateway: Sendable {
         clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         do {
-            let built = try AdapterFactory.build(config: config, httpClient: self.httpClient, logger: logger)
+            let built = try AdapterFactory.build(config: config, httpClient: self.httpClient, state: self.store, logger: logger)
             self.adapters = built.adapters
             self.webhooks = built.webhooks
         } catch {

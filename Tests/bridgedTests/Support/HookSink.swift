@@ -22,6 +22,9 @@ final class HookSink: Sendable {
         func fail(_ statuses: [Int]) { self.failures = statuses }
         func setPort(_ port: Int?) { self.port = port }
         var texts: [String] { self.requests.compactMap { $0.json["text"] as? String } }
+        var count: Int { self.requests.count }
+        /// Each request's sender address (the generic dialect's `from`).
+        var senders: [String] { self.requests.compactMap { $0.json["from"] as? String } }
         var eventIDs: [String] { self.requests.compactMap { $0.json["event_id"] as? String } }
         var headers: [[String: String]] { self.requests.map(\.headers) }
     }

@@ -1,0 +1,226 @@
+import Foundation
+import GRDB
+import PeerHarness
+import Testing
+
+@testable import bridged
+
+/// initech is on email only. Its mail to the gateway's mail domain lands in the gateway's mailbox on a real
+/// Dovecot (through LMTP, as the org's MTA would hand it over); the gateway reads it over IMAP (STARTTLS,
+/// IDLE), and acme's people (on a webhook chat here) answer by SMTP submission through a real Exim, which
+/// delivers into carol's mailbox on the same Dovecot.
+@Suite("Email adapter against a real Dovecot and Exim", .serialized)
+struct EmailBridgeTests {
+    static let authResults = "Authentication-Results: mx.acme.test; dkim=pass header.d=initech.test; spf=pass smtp.mailfrom=initech.test"
+    static let policy = """
+        [[rule]]
+        id = "initech-acme"
+        action = "allow"
+        from = ["org:initech"]
+        to = ["org:acme"]
+        both_ways = true
+        """
+
+    struct Peers {
+        var dovecot: DovecotFixture
+        var exim: EximFixture
+        var sink: HookSink
+        var gateway: GatewayFixture
+
+        func stop() async throws {
+            try await self.gateway.stop()
+            await self.sink.stop()
+            await self.exim.stop()
+            await self.dovecot.stop()
+        }
+    }
+
+    func setUp() async throws -> Peers {
+        let dovecot = try DovecotFixture()
+        try await dovecot.waitReady()
+        let exim = try EximFixture(EximFixture.Options(lmtpPort: dovecot.lmtpPort))
+        try await exim.waitReady()
+        let sink = HookSink()
+        let hookPort = try await sink.start()
+        let gateway = try GatewayFixture(
+            acmeDeliverURL: "http://127.0.0.1:\(hookPort)/hooks/acme",
+            policy: Self.policy,
+            extraFiles: [
+                "var/secrets/imap.password": DovecotFixture.gateway.password + "\n",
+                "var/secrets/smtp.password": EximFixture.password + "\n",
+                "var/secrets/reply.key": "a reply-address key only this test knows\n",
+                "adapters.d/initech-mail.toml": """
+                    type = "email"
+                    org = "initech"
+                    mail_domain = "bridge.acme.test"
+                    reply_key_file = "var/secrets/reply.key"
+                    trusted_authserv_ids = ["mx.acme.test"]
+                    [imap]
+                    host = "127.0.0.1"
+                    port = \(dovecot.imapPort)
+                    security = "starttls"
+                    username = "\(DovecotFixture.gateway.user)"
+                    password_file = "var/secrets/imap.password"
+                    trust_roots_file = "\(dovecot.certificatePath)"
+                    server_name = "\(DovecotFixture.serverHostname)"
+                    [smtp]
+                    host = "127.0.0.1"
+                    port = \(exim.port)
+                    security = "starttls"
+                    username = "\(EximFixture.username)"
+                    password_file = "var/secrets/smtp.password"
+                    trust_roots_file = "\(exim.certificatePath)"
+                    server_name = "localhost"
+                    """,
+                "routes.toml": """
+                    [[reach]]
+                    org = "acme"
+                    adapter = "acme-chat"
+                    [[reach]]
+                    org = "initech"
+                    adapter = "initech-mail"
+                    """,
+            ]
+        )
+        try await gateway.start()
+        return Peers(dovecot: dovecot, exim: exim, sink: sink, gateway: gateway)
+    }
+
+    static func mail(
+        from: String = "Carol Ng <carol@initech.test>", to: String = "alice=acme.test@bridge.acme.test", id: String,
+        subject: String = "Quarterly numbers", body: String, authenticated: Bool = true, extra: String = ""
+    ) -> String {
+        var headers = authenticated ? Self.authResults + "\r\n" : ""
+        headers += "From: \(from)\r\nTo: \(to)\r\nSubject: \(subject)\r\nMessage-ID: <\(id)>\r\n"
+        headers += "Date: Sat, 21 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        return headers + extra + "\r\n" + body + "\r\n"
+    }
+
+    /// The raw messages in a Dovecot mailbox (`doveadm fetch text`).
+    func rawMessages(_ dovecot: DovecotFixture, of user: String) async throws -> String {
+        try await dovecot.doveadm(["fetch", "-u", user, "text", "mailbox", "INBOX", "ALL"])
+    }
+
+    @Test("carol's mail reaches alice's chat, alice's answer lands in carol's mailbox threaded under it, and carol's reply comes back")
+    func roundTrip() async throws {
+        let peers = try await self.setUp()
+        defer { peers.gateway.remove() }
+        try await peers.dovecot.deliver(
+            to: DovecotFixture.gateway.user,
+            raw: Self.mail(id: "carol-1@initech.test", body: "Hi Alice,\r\nCan you send the Q3 numbers?\r\n\r\nCarol"),
+            from: "carol@initech.test"
+        )
+        try await eventually("alice's chat got carol's mail", within: 20) { await peers.sink.state.count == 1 }
+        #expect(await peers.sink.state.senders == ["carol@initech.test"])
+        let first = try #require(await peers.sink.state.texts.first)
+        #expect(first.contains("Can you send the Q3 numbers?"), "\(first)")
+        try await eventually("the message is marked in the gateway's mailbox") {
+            try await peers.dovecot.messages(of: DovecotFixture.gateway.user).allSatisfy { $0.flags.contains("$Bridged") }
+        }
+
+        // alice answers in her chat; it goes out by SMTP through Exim into carol's mailbox.
+        let answer = #"{"event_id":"alice-1","from":"alice@acme.test","to":["carol@initech.test"],"text":"Here they are: 42."}"#
+        #expect(try await peers.gateway.post(answer, adapter: "acme-chat", secret: "acme-outbound-secret").status == 202)
+        try await eventually("carol's mailbox got alice's answer", within: 20) {
+            try await peers.dovecot.messages(of: DovecotFixture.carol.user).count == 1
+        }
+        let delivered = try await self.rawMessages(peers.dovecot, of: DovecotFixture.carol.user)
+        #expect(delivered.contains("In-Reply-To: <carol-1@initech.test>"), "\(delivered)")
+        #expect(delivered.contains("References: <carol-1@initech.test>"), "\(delivered)")
+        #expect(delivered.contains("Subject: Re: Quarterly numbers"), "\(delivered)")
+        #expect(delivered.contains("alice=acme.test@bridge.acme.test"), "\(delivered)")
+        #expect(delivered.contains("Here they are: 42."), "\(delivered)")
+        // Unfold the header section (RFC 5322 §2.2.3) before reading Reply-To.
+        let unfolded = delivered.replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\n ", with: " ")
+        let replyTo = try #require(
+            unfolded.split(separator: "\n").first { $0.hasPrefix("Reply-To:") }
+                .flatMap { line in line.split(separator: "<").last?.split(separator: ">").first.map(String.init) }
+        )
+        #expect(replyTo.hasPrefix("r.") && replyTo.hasSuffix("@bridge.acme.test"), "\(replyTo)")
+
+        // carol replies to the signed address; it comes back to alice in the same conversation.
+        try await peers.dovecot.deliver(
+            to: DovecotFixture.gateway.user,
+            raw: Self.mail(to: replyTo, id: "carol-2@initech.test", subject: "Re: Quarterly numbers",
+                           body: "Thanks!\r\n\r\nOn Sat, Alice wrote:\r\n> Here they are: 42.",
+                           extra: "In-Reply-To: <x@y>\r\n"),
+            from: "carol@initech.test"
+        )
+        try await eventually("alice's chat got carol's reply", within: 20) { await peers.sink.state.count == 2 }
+        let second = try #require(await peers.sink.state.texts.last)
+        #expect(second == "Thanks!", "the quoted part is trimmed for chat: \(second)")
+        try await peers.stop()
+        let records = try peers.gateway.auditRecords()
+        #expect(records.filter { $0["event"] as? String == "delivered" }.count == 3)
+    }
+
+    @Test("a forged sender, a stolen reply address, an auto-reply and a broken message are refused with reasons and go nowhere")
+    func refusals() async throws {
+        let peers = try await self.setUp()
+        defer { peers.gateway.remove() }
+        let gatewayUser = DovecotFixture.gateway.user
+        // No Authentication-Results from acme's MX: the From is not proven, so it may not cross org lines.
+        try await peers.dovecot.deliver(
+            to: gatewayUser, raw: Self.mail(from: "ceo@initech.test", id: "forged-1@evil.test", body: "wire the money", authenticated: false)
+        )
+        // A reply address issued to carol, used by someone else.
+        try await peers.dovecot.deliver(
+            to: gatewayUser, raw: Self.mail(from: "mallory@initech.test", to: "r.aaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaa@bridge.acme.test", id: "stolen-1@initech.test", body: "me too")
+        )
+        try await peers.dovecot.deliver(
+            to: gatewayUser, raw: Self.mail(id: "ooo-1@initech.test", subject: "Out of office", body: "I am away", extra: "Auto-Submitted: auto-replied\r\n")
+        )
+        try await peers.dovecot.deliver(to: gatewayUser, raw: "Subject: no sender at all\r\nMessage-ID: <broken-1@initech.test>\r\n\r\nbody\r\n")
+        try await eventually("all four are marked", within: 20) {
+            let messages = try await peers.dovecot.messages(of: gatewayUser)
+            return messages.count == 4 && messages.allSatisfy { $0.flags.contains("$Bridged") }
+        }
+        try await eventually("the pipeline is idle") { try await peers.gateway.quiescent() }
+        try await peers.stop()
+        #expect(await peers.sink.state.count == 0)
+        let records = try peers.gateway.auditRecords()
+        let rejected = Set(records.filter { $0["event"] as? String == "rejected" }.compactMap { $0["reason"] as? String })
+        #expect(rejected.isSuperset(of: ["email-reply-address-bad-signature", "email-auto-reply", "email-no-from"]), "\(rejected)")
+        let denial = try #require(records.first { $0["event"] as? String == "decided" })
+        #expect((denial["decision"] as? [String: Any])?["rules"] as? [String] == ["default:unauthenticated-cross-org-deny"], "\(denial)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: peers.gateway.root.appendingPathComponent("var/rejected/initech-mail").path)
+        #expect(kept.count == 3, "\(kept)")
+    }
+}
+
+extension EmailBridgeTests {
+    @Test("a message stored but not marked when the gateway died is fetched again after restart and delivered once")
+    func crashBetweenStoreAndMark() async throws {
+        let peers = try await self.setUp()
+        defer { peers.gateway.remove() }
+        let gatewayUser = DovecotFixture.gateway.user
+        try await peers.dovecot.deliver(to: gatewayUser, raw: Self.mail(id: "once-1@initech.test", body: "exactly once"), from: "carol@initech.test")
+        try await eventually("alice got it", within: 20) { await peers.sink.state.count == 1 }
+        try await eventually("it is marked") {
+            try await peers.dovecot.messages(of: gatewayUser).allSatisfy { $0.flags.contains("$Bridged") }
+        }
+        try await peers.gateway.stop()
+        // Put the mailbox and the gateway's cursor back where a crash after the inbox commit and before the
+        // IMAP mark would have left them: the message unmarked, the cursor not advanced past it.
+        let uid = try #require(try await peers.dovecot.messages(of: gatewayUser).first?.uid)
+        _ = try await peers.dovecot.doveadm(["flags", "remove", "-u", gatewayUser, "$Bridged", "mailbox", "INBOX", "UID", "\(uid)"])
+        #expect(try await peers.dovecot.messages(of: gatewayUser).first?.flags.contains("$Bridged") == false)
+        try await peers.gateway.gateway.store.pool.write { db in
+            try db.execute(sql: "DELETE FROM adapter_state WHERE key LIKE 'imap-cursor:%'")
+        }
+
+        let restarted = peers.gateway
+        try await restarted.start()
+        try await eventually("the message is marked again", within: 20) {
+            try await peers.dovecot.messages(of: gatewayUser).allSatisfy { $0.flags.contains("$Bridged") }
+        }
+        try await eventually("the pipeline is idle") { try await restarted.quiescent() }
+        try await restarted.stop()
+        await peers.sink.stop()
+        await peers.exim.stop()
+        await peers.dovecot.stop()
+        #expect(await peers.sink.state.texts == ["exactly once"])
+        let records = try restarted.auditRecords()
+        #expect(records.filter { $0["event"] as? String == "delivered" }.count == 1)
+    }
+}
