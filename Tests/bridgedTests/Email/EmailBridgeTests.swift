@@ -224,3 +224,24 @@ extension EmailBridgeTests {
         #expect(records.filter { $0["event"] as? String == "delivered" }.count == 1)
     }
 }
+
+extension EmailBridgeTests {
+    @Test("a recipient the SMTP server refuses (5xx) is dead-lettered with the server's answer; a 4xx one is retried")
+    func refusedBySubmissionServer() async throws {
+        let peers = try await self.setUp()
+        defer { peers.gateway.remove() }
+        let refused = #"{"event_id":"alice-r","from":"alice@acme.test","to":["reject-dave@initech.test"],"text":"hello?"}"#
+        #expect(try await peers.gateway.post(refused, adapter: "acme-chat", secret: "acme-outbound-secret").status == 202)
+        let deferred = #"{"event_id":"alice-d","from":"alice@acme.test","to":["defer-erin@initech.test"],"text":"later"}"#
+        #expect(try await peers.gateway.post(deferred, adapter: "acme-chat", secret: "acme-outbound-secret").status == 202)
+        try await eventually("the refused one is dead-lettered and the deferred one retried", within: 20) {
+            let records = try peers.gateway.auditRecords()
+            return records.contains { $0["event"] as? String == "dead-lettered" && $0["reason"] as? String == "smtp-rejected" }
+                && records.contains { $0["event"] as? String == "retried" && $0["reason"] as? String == "smtp-deferred" }
+        }
+        try await peers.stop()
+        let dead = try #require(try peers.gateway.auditRecords().first { $0["event"] as? String == "dead-lettered" })
+        #expect((dead["detail"] as? String)?.contains("550") == true, "\(dead)")
+        #expect(try peers.exim.deliveryCount() == 0)
+    }
+}
