@@ -38,7 +38,6 @@ public enum NonDelivery: Hashable, Sendable {
 extension Adapter {
     public var carriesPresence: Bool { false }
 
-    /// Protocols with no way to answer a sender (spool), or that will answer with a notice delivery once
-    /// notices exist (webhook), do nothing here.
+    /// Protocols with no way to answer a sender (spool) do nothing here.
     public func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async {}
 }

@@ -89,3 +89,25 @@ struct DeliveryTests {
         #expect(DeliveryWorker.backoff(attempt: 30, settings, random: 0) == 30)
     }
 }
+
+extension DeliveryTests {
+    @Test("a chat user whose message the gate denies gets a signed notice back in their own chat, naming the reason")
+    func denialNoticeToChatSender() async throws {
+        let sink = HookSink()
+        let port = try await sink.start()
+        let fixture = try GatewayFixture(acmeDeliverURL: "http://127.0.0.1:\(port)/hooks/acme")
+        defer { fixture.remove() }
+        try await fixture.start()
+        let denied = GatewayFixture.message("alice-1", from: "alice@acme.test", to: "bob@globex.test", text: "psst")
+        #expect(try await fixture.post(denied, adapter: "acme-chat", secret: "acme-outbound-secret").status == 202)
+        try await eventually("the notice arrived") { await sink.state.count == 1 }
+        try await fixture.stop()
+        await sink.stop()
+        let notice = try #require(await sink.state.texts.first)
+        #expect(notice.contains("Your message to bob@globex.test was not delivered"), "\(notice)")
+        #expect(notice.contains("no rule allows it"), "\(notice)")
+        #expect(await sink.state.senders == ["bob@globex.test"])
+        let headers = try #require(await sink.state.headers.first)
+        #expect(headers["x-bridged-signature"]?.hasPrefix("v1=") == true)
+    }
+}
