@@ -128,3 +128,22 @@ extension XMPPBridgeTests {
         #expect((decided["decision"] as? [String: Any])?["rules"] as? [String] == ["default:cross-org-deny"])
     }
 }
+
+extension XMPPBridgeTests {
+    @Test("a message whose delivery is given up comes back to alice as a recipient-unavailable error, not silence")
+    func givenUpReachesSender() async throws {
+        let (prosody, sink, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+        await sink.state.fail([400])
+        let alice = try self.xmppUser([
+            "alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--send", Self.remote, "are you there?",
+            "--until-error", "recipient-unavailable", "--wait", "20",
+        ])
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        #expect(alice.output.contains("http-400"), "\(alice.output)")
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+        #expect(try fixture.auditRecords().contains { $0["event"] as? String == "dead-lettered" && $0["reason"] as? String == "http-400" })
+    }
+}
