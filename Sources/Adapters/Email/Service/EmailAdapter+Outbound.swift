@@ -65,9 +65,6 @@ extension EmailAdapter {
         return DeliveryReceipt(nativeID: sentIDs.first)
     }
 
-    /// Bounces come back to the gateway's mailbox, where the loop guard audits them.
-    var bounceAddress: Address? { try? Address(local: "bounces", domain: self.addressing.mailDomain) }
-
     func compose(_ delivery: Delivery, to recipient: Address, thread: String, state: EmailThreadState) throws(DeliveryFailure) -> OutboundEmail {
         let envelope = delivery.envelope
         let from: Address
@@ -104,8 +101,8 @@ extension EmailAdapter {
     /// Tells an email sender that their message will not reach some recipients: a short mail from the
     /// gateway's postmaster, threaded under theirs, marked `Auto-Submitted` so no responder answers it.
     public func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async {
+        let postmaster = self.postmaster
         guard let smtp = self.smtp, envelope.kind == .message,
-            let postmaster = try? Address(local: "postmaster", domain: self.addressing.mailDomain),
             let messageID = OutboundEmail.MessageID("notice.\(envelope.id.rawValue)@\(self.addressing.mailDomain)")
         else { return }
         let why = switch because {

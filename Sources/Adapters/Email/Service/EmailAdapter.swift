@@ -21,6 +21,10 @@ public final class EmailAdapter: Adapter {
     let smtp: SMTPClient?
     let state: any AdapterStateStore
     let rejectedDirectory: URL?
+    /// `bounces@MAILDOMAIN`: the envelope sender of our mail, so bounces come back to the gateway's
+    /// mailbox, where the loop guard audits them; and `postmaster@MAILDOMAIN`, the sender of notices.
+    let bounceAddress: Address
+    let postmaster: Address
     let logger: Logger
 
     /// - Parameters:
@@ -40,6 +44,8 @@ public final class EmailAdapter: Adapter {
         )
         self.state = state
         self.rejectedDirectory = rejectedDirectory
+        self.bounceAddress = try Address(local: "bounces", domain: settings.mailDomain)
+        self.postmaster = try Address(local: "postmaster", domain: settings.mailDomain)
         self.logger = logger
         if let imap = settings.imap, let imapPassword {
             let configuration = IMAPFollowerConfiguration(
