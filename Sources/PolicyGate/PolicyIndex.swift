@@ -1,4 +1,4 @@
-public import BridgeModel
+import BridgeModel
 
 /// Rules bucketed by (sender org, recipient org), so a decision looks at the rules that can concern that
 /// pair of orgs and never walks the whole rule list: cost does not grow with unrelated rules.

@@ -1,4 +1,4 @@
-public import BridgeModel
+import BridgeModel
 
 /// A compiled rule subject.
 enum PolicySubject: Hashable, Sendable {

@@ -10,7 +10,9 @@ public final class ChildProcess: @unchecked Sendable {
 
     public init(_ executable: String, _ arguments: [String]) throws {
         self.outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: self.outputFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: self.outputFile.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: self.outputFile.path])
+        }
         let handle = try FileHandle(forWritingTo: self.outputFile)
         self.process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
         self.process.arguments = [

@@ -14,12 +14,14 @@ room-reply:TEXT (answer in the room the text came from)
 rooms: --join ROOM/NICK (repeatable, joins before anything is sent), --room-say ROOM TEXT
 """
 import argparse, asyncio, json, sys
+import xml.etree.ElementTree as ET
 import slixmpp
 
 p = argparse.ArgumentParser()
 p.add_argument("jid"); p.add_argument("password"); p.add_argument("port", type=int)
 p.add_argument("--send", nargs=2, metavar=("TO", "BODY"))
 p.add_argument("--subscribe", metavar="TO")
+p.add_argument("--reply-to", metavar="ID", help="mark the --send message as an XEP-0461 reply to this stanza id")
 p.add_argument("--show")
 p.add_argument("--join", action="append", default=[], metavar="ROOM/NICK")
 p.add_argument("--room-say", nargs=2, action="append", default=[], metavar=("ROOM", "TEXT"))
@@ -55,7 +57,11 @@ class User(slixmpp.ClientXMPP):
         for room, text in args.room_say:
             self.send_message(mto=room, mbody=text, mtype="groupchat")
         if args.send:
-            self.send_message(mto=args.send[0], mbody=args.send[1], mtype="chat")
+            msg = self.make_message(mto=args.send[0], mbody=args.send[1], mtype="chat")
+            if args.reply_to:
+                reply = ET.SubElement(msg.xml, "{urn:xmpp:reply:0}reply")
+                reply.set("id", args.reply_to)
+            msg.send()
         self.ready.set_result(True)
 
     def met(self, condition):
@@ -66,7 +72,11 @@ class User(slixmpp.ClientXMPP):
     def on_message(self, msg):
         error = msg["error"]["condition"] if msg["type"] == "error" else None
         text = msg["error"]["text"] if msg["type"] == "error" else None
-        print(json.dumps({"from": str(msg["from"]), "type": msg["type"], "body": msg["body"], "error": error, "text": text}), flush=True)
+        replace = msg.xml.find("{urn:xmpp:message-correct:0}replace")
+        reply = msg.xml.find("{urn:xmpp:reply:0}reply")
+        print(json.dumps({"from": str(msg["from"]), "type": msg["type"], "id": msg["id"], "body": msg["body"], "error": error, "text": text,
+                          "replace": replace.get("id") if replace is not None else None,
+                          "reply": reply.get("id") if reply is not None else None}), flush=True)
         if error: self.met("error:" + error)
         if msg["body"]:
             self.met("body:" + msg["body"])

@@ -78,6 +78,25 @@ public struct Attachment: Hashable, Sendable, Codable {
     }
 }
 
+/// An earlier item an envelope answers or corrects, as the gateway knows it: its envelope id and where it
+/// came from. Adapters resolve their protocol's reference (`inReplyTo`) through the id map at ingress, so
+/// each destination can name the item in its own terms (the stanza id or event id it used).
+public struct MessageReference: Hashable, Sendable, Codable {
+    public var envelope: EnvelopeID
+    public var origin: Origin
+
+    public init(envelope: EnvelopeID, origin: Origin) {
+        self.envelope = envelope
+        self.origin = origin
+    }
+
+    /// The id `adapter` knows the referenced item by: its own native id when the item came from there,
+    /// else the delivery key it was delivered under.
+    public func nativeID(at adapter: String) -> String {
+        self.origin.adapter == adapter ? self.origin.nativeID : "\(self.envelope.rawValue).\(adapter)"
+    }
+}
+
 /// The one typed value for everything that crosses the gateway.
 ///
 /// Adapters build envelopes from their protocol, the router decides and routes them, and adapters render
@@ -92,6 +111,8 @@ public struct Envelope: Hashable, Sendable, Codable, Identifiable {
     public var conversation: ConversationRef?
     public var thread: String?
     public var inReplyTo: String?
+    /// What ``inReplyTo`` names, when the gateway has seen it.
+    public var reference: MessageReference?
     public var subject: String?
     public var body: String
     public var rich: RichBody?

@@ -12,6 +12,14 @@ public protocol InboundSink: Sendable {
     /// Records in the audit log that an inbound item was refused at the edge (bad signature, malformed or
     /// oversized body, ...). The reason carries no message content.
     func reject(_ rejection: InboundRejection) async
+
+    /// The earlier item `nativeID` names in `adapter`'s protocol (an item it received, or one it delivered
+    /// under that id), or nil when the gateway has not seen it.
+    func resolve(_ nativeID: String, adapter: String) async -> MessageReference?
+}
+
+extension InboundSink {
+    public func resolve(_ nativeID: String, adapter: String) async -> MessageReference? { nil }
 }
 
 /// The result of handing an envelope to the inbox.

@@ -39,6 +39,22 @@ struct Ingress: InboundSink {
         return outcome
     }
 
+    func resolve(_ nativeID: String, adapter: String) async -> MessageReference? {
+        do {
+            var envelope = try await self.store.envelopeID(adapter: adapter, nativeID: nativeID)
+            if envelope == nil, nativeID.hasSuffix(".\(adapter)") {
+                // A delivery key this adapter was given: "<envelope id>.<adapter>".
+                let candidate = EnvelopeID(rawValue: String(nativeID.dropLast(adapter.count + 1)))
+                if try await self.store.origin(of: candidate) != nil { envelope = candidate }
+            }
+            guard let envelope, let origin = try await self.store.origin(of: envelope) else { return nil }
+            return MessageReference(envelope: envelope, origin: origin)
+        } catch {
+            self.logger.warning("could not resolve a reference", metadata: ["adapter": "\(adapter)", "error": "\(error)"])
+            return nil
+        }
+    }
+
     func reject(_ rejection: InboundRejection) async {
         self.metrics.rejected(rejection.adapter, reason: rejection.reason)
         var event = AuditEvent(.rejected)

@@ -97,6 +97,15 @@ extension SQLiteStore: AuditIndexStore {
 }
 
 extension SQLiteStore {
+    /// Where an accepted envelope came from.
+    func origin(of envelope: EnvelopeID) async throws -> Origin? {
+        try await self.pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT origin_adapter, native_id FROM idempotency WHERE envelope_id = ?", arguments: [envelope.rawValue]
+            ).map { Origin(adapter: $0["origin_adapter"], nativeID: $0["native_id"]) }
+        }
+    }
+
     /// The envelope an adapter's native id belongs to (inbound items and delivered ones alike).
     func envelopeID(adapter: String, nativeID: String) async throws -> EnvelopeID? {
         try await self.pool.read { db in

@@ -98,6 +98,9 @@ final class SQLiteStore: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v3-idempotency-by-envelope") { db in
+            try db.execute(sql: "CREATE INDEX idempotency_envelope ON idempotency(envelope_id)")
+        }
         return migrator
     }
 

@@ -10,6 +10,10 @@ protocol InboxStore: Sendable {
     /// The oldest undecided envelopes, in arrival order.
     func pendingInbox(limit: Int) async throws -> [Envelope]
     func inboxDepth() async throws -> Int
+    /// The envelope an adapter's native id belongs to (the id map: inbound and delivered ids).
+    func envelopeID(adapter: String, nativeID: String) async throws -> EnvelopeID?
+    /// Where an accepted envelope came from.
+    func origin(of envelope: EnvelopeID) async throws -> Origin?
 }
 
 /// The per-destination outbox with retries and dead letters.

@@ -23,6 +23,14 @@ final class HookSink: Sendable {
         func setPort(_ port: Int?) { self.port = port }
         var texts: [String] { self.requests.compactMap { $0.json["text"] as? String } }
         var count: Int { self.requests.count }
+        /// Each request's `in_reply_to`, keyed by its text.
+        var inReplyTo: [String: String] {
+            var result: [String: String] = [:]
+            for request in self.requests {
+                if let text = request.json["text"] as? String, let reference = request.json["in_reply_to"] as? String { result[text] = reference }
+            }
+            return result
+        }
         /// Each request's sender address (the generic dialect's `from`).
         var senders: [String] { self.requests.compactMap { $0.json["from"] as? String } }
         var eventIDs: [String] { self.requests.compactMap { $0.json["event_id"] as? String } }

@@ -147,3 +147,38 @@ extension XMPPBridgeTests {
         #expect(try fixture.auditRecords().contains { $0["event"] as? String == "dead-lettered" && $0["reason"] as? String == "http-400" })
     }
 }
+
+extension XMPPBridgeTests {
+    @Test("bob's correction on chat reaches alice as an XEP-0308 correction naming the stanza id her client got, and her reply names bob's event")
+    func correctionsAndRepliesThroughTheIDMap() async throws {
+        let (prosody, sink, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+        let listener = try self.xmppUser([
+            "alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--until-body", "hi alice (fixed)", "--wait", "20",
+        ])
+        try await listener.waitForOutput("\"ready\": true")
+        #expect(try await fixture.post(GatewayFixture.message("bob-1", text: "hi alcie")).status == 202)
+        try await listener.waitForOutput("hi alcie")
+        let edit = #"{"event_id":"bob-2","kind":"edit","in_reply_to":"bob-1","from":"bob@globex.test","to":["alice@acme.test"],"text":"hi alice (fixed)"}"#
+        #expect(try await fixture.post(edit).status == 202)
+        #expect(try await listener.waitForExit() == 0, "\(listener.output)")
+        let lines = listener.output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let original = try #require(lines.first { $0["body"] as? String == "hi alcie" })
+        let correction = try #require(lines.first { $0["body"] as? String == "hi alice (fixed)" })
+        let originalID = try #require(original["id"] as? String)
+        #expect(correction["replace"] as? String == originalID, "\(listener.output)")
+
+        // alice answers bob's first message with an XEP-0461 reply to the id she got; bob's chat sees its own event id.
+        let alice = try self.xmppUser([
+            "alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--send", Self.remote, "typo noted", "--reply-to", originalID,
+        ])
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        try await eventually("bob's chat got the reply") { await sink.state.texts.contains("typo noted") }
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+        #expect(await sink.state.inReplyTo["typo noted"] == "bob-1")
+    }
+}

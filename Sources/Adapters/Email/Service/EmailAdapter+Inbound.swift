@@ -30,7 +30,10 @@ extension EmailAdapter {
                         detail: detail + (kept.map { " (kept as \($0))" } ?? "")
                     )
                 )
-            case .envelope(let envelope, let threads):
+            case .envelope(var envelope, let threads):
+                if let inReplyTo = envelope.inReplyTo {
+                    envelope.reference = await sink.resolve(inReplyTo, adapter: self.name)
+                }
                 do {
                     _ = try await sink.accept(envelope)
                 } catch let error as AcceptError where error.reason == .senderOutsideOrg {

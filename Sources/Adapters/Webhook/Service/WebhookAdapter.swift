@@ -77,7 +77,10 @@ public struct WebhookAdapter: Adapter {
                 now: now,
                 tolerance: self.settings.timestampToleranceSeconds
             )
-            let envelope = try self.dialect.decode(body: request.body, adapter: self.name, receivedAt: now)
+            var envelope = try self.dialect.decode(body: request.body, adapter: self.name, receivedAt: now)
+            if let inReplyTo = envelope.inReplyTo {
+                envelope.reference = await sink.resolve(inReplyTo, adapter: self.name)
+            }
             let outcome: AcceptOutcome
             do {
                 outcome = try await sink.accept(envelope)

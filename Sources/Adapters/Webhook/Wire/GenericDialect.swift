@@ -116,7 +116,8 @@ public struct GenericDialect: WebhookDialect {
             from: envelope.sender.address.description,
             from_name: envelope.sender.displayName,
             thread: envelope.thread,
-            in_reply_to: envelope.inReplyTo,
+            // The id this chat system knows the referenced item by (its own event id, or the one we posted it with).
+            in_reply_to: envelope.reference?.nativeID(at: delivery.adapter) ?? envelope.inReplyTo,
             subject: envelope.subject,
             text: envelope.body,
             html: envelope.rich?.format == .html ? envelope.rich?.text : nil,

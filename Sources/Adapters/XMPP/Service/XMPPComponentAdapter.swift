@@ -191,7 +191,9 @@ public final class XMPPComponentAdapter: Adapter {
             case .ignore: return
             case .refuse(let type, let condition, let text):
                 await self.refuse(stanza, type: type, condition: condition, text: text, sink: sink, sender: sender)
-            case .envelope(let envelope): await self.accept(envelope, answering: stanza, sink: sink, sender: sender)
+            case .envelope(var envelope):
+                envelope.reference = await self.reference(for: envelope, sink: sink)
+                await self.accept(envelope, answering: stanza, sink: sink, sender: sender)
             }
         case "presence":
             switch self.presence.inbound(stanza, receivedAt: Date()) {
@@ -214,6 +216,18 @@ public final class XMPPComponentAdapter: Adapter {
         default:
             return
         }
+    }
+
+    /// What a correction or reply names: the sender's own earlier stanza (`fullJID<TAB>id`), or a message
+    /// the gateway delivered to them under that id.
+    func reference(for envelope: Envelope, sink: any InboundSink) async -> MessageReference? {
+        guard let id = envelope.inReplyTo else { return nil }
+        if let jid = XMPPMessageTranslator.split(nativeID: envelope.origin.nativeID).jid,
+            let own = await sink.resolve(XMPPMessageTranslator.nativeID(jid: jid, id: id), adapter: self.name)
+        {
+            return own
+        }
+        return await sink.resolve(id, adapter: self.name)
     }
 
     func refuse(

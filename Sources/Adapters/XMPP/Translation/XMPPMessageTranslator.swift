@@ -86,6 +86,13 @@ public struct XMPPMessageTranslator: Sendable {
             if let subject = envelope.subject { message.append(Self.child("subject", text: subject)) }
             message.append(Self.child("body", text: envelope.body))
             if let thread = envelope.thread { message.append(Self.child("thread", text: thread)) }
+            if let reference = envelope.reference {
+                // XEP-0308 for a correction, XEP-0461 for a reply, naming the id this user's client knows.
+                let corrected = envelope.kind == .edit
+                var marker = XMLElement(name: corrected ? "replace" : "reply", namespace: corrected ? Self.correction : Self.reply)
+                marker[attribute: "id"] = self.stanzaID(for: reference)
+                message.append(marker)
+            }
             return message
         }
     }
@@ -129,6 +136,13 @@ public struct XMPPMessageTranslator: Sendable {
     /// The idempotency key of an inbound message: the sender's full JID, a tab, the stanza id. JIDs cannot
     /// contain control characters (RFC 7622, PRECIS), so the first tab separates the two unambiguously.
     static func nativeID(from: JID, id: String) -> String { "\(from)\t\(id)" }
+    static func nativeID(jid: String, id: String) -> String { "\(jid)\t\(id)" }
+
+    /// The stanza id this component knows a referenced item by.
+    func stanzaID(for reference: MessageReference) -> String {
+        let native = reference.nativeID(at: self.adapter)
+        return Self.split(nativeID: native).id ?? native
+    }
 
     static func split(nativeID: String) -> (jid: String?, id: String?) {
         guard let tab = nativeID.firstIndex(of: "\t") else { return (nil, nil) }

@@ -241,7 +241,12 @@ struct SMTPClientIntegrationTests {
             )
             #expect(result.accepted == [Self.address("jörg@initech.test")])
             _ = try await exim.waitForDelivery(to: "jörg@initech.test")
-            #expect(exim.mainLog.contains("jörg@initech.test"))
+            // Exim writes the maildir file before it logs the delivery line; wait for the log too.
+            let deadline = ContinuousClock.now + .seconds(15)
+            while !exim.mainLog.contains("<jörg@initech.test> R="), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(exim.mainLog.contains("<jörg@initech.test> R="), "mainlog: \(exim.mainLog)")
         }
     }
 }
