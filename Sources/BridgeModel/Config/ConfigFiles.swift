@@ -170,4 +170,9 @@ struct EmailAdapterFile: Decodable {
     var rejected_directory: String?
     var imap: IMAPFile?
     var smtp: SMTPFile?
+    var lmtp: LMTPFile?
+
+    struct LMTPFile: Decodable {
+        var listen: String
+    }
 }

@@ -11,9 +11,20 @@ extension ConfigLoader {
             self.report(file, "max_message_bytes", "must be at least 1024")
             ok = false
         }
-        if raw.imap == nil && raw.smtp == nil {
-            self.report(file, "", "an email adapter needs [imap] (inbound), [smtp] (outbound) or both")
+        if raw.imap == nil && raw.smtp == nil && raw.lmtp == nil {
+            self.report(file, "", "an email adapter needs [imap] or [lmtp] (inbound), [smtp] (outbound), or both")
             ok = false
+        }
+        var lmtp: ListenAddress?
+        if let raw = raw.lmtp {
+            lmtp = ListenAddress(parsing: raw.listen)
+            if lmtp == nil {
+                self.report(file, "lmtp.listen", "expected HOST:PORT")
+                ok = false
+            } else if lmtp?.isLoopback == false {
+                self.report(file, "lmtp.listen", "LMTP has no authentication: listen on a loopback address only")
+                ok = false
+            }
         }
         var imap: EmailSettings.IMAP?
         if let raw = raw.imap {
@@ -28,7 +39,8 @@ extension ConfigLoader {
         guard ok, let replyKey else { return nil }
         return EmailSettings(
             mailDomain: domain, replyKey: replyKey, trustedAuthservIDs: (raw.trusted_authserv_ids ?? []).map { $0.lowercased() },
-            maxMessageBytes: raw.max_message_bytes ?? 26_214_400, rejectedDirectory: raw.rejected_directory, imap: imap, smtp: smtp
+            maxMessageBytes: raw.max_message_bytes ?? 26_214_400, rejectedDirectory: raw.rejected_directory, imap: imap, smtp: smtp,
+            lmtpListen: lmtp
         )
     }
 

@@ -92,11 +92,15 @@ public struct EmailSettings: Sendable, Hashable {
     public var rejectedDirectory: String?
     public var imap: IMAP?
     public var smtp: SMTP?
+    /// Where the org's MTA hands mail over by LMTP (RFC 2033), instead of or besides IMAP. LMTP has no
+    /// authentication, so the listener binds loopback only.
+    public var lmtpListen: ListenAddress?
 
     public init(
         mailDomain: String, replyKey: SecretSource, trustedAuthservIDs: [String], maxMessageBytes: Int = 26_214_400,
-        rejectedDirectory: String? = nil, imap: IMAP?, smtp: SMTP?
+        rejectedDirectory: String? = nil, imap: IMAP?, smtp: SMTP?, lmtpListen: ListenAddress? = nil
     ) {
+        self.lmtpListen = lmtpListen
         self.mailDomain = mailDomain
         self.replyKey = replyKey
         self.trustedAuthservIDs = trustedAuthservIDs

@@ -1,5 +1,9 @@
 import Foundation
 import GRDB
+import Adapters
+import BridgeModel
+import Logging
+import NIOPosix
 import PeerHarness
 import Testing
 
@@ -243,5 +247,55 @@ extension EmailBridgeTests {
         let dead = try #require(try peers.gateway.auditRecords().first { $0["event"] as? String == "dead-lettered" })
         #expect((dead["detail"] as? String)?.contains("550") == true, "\(dead)")
         #expect(try peers.exim.deliveryCount() == 0)
+    }
+}
+
+extension EmailBridgeTests {
+    @Test("with [lmtp], the org's MTA (a real Exim) hands carol's mail to the gateway in real time, and it reaches alice's chat")
+    func lmtpHandOver() async throws {
+        let lmtpPort = try EximFixture.freePort()
+        let exim = try EximFixture(EximFixture.Options(lmtpPort: lmtpPort))
+        try await exim.waitReady()
+        let sink = HookSink()
+        let hookPort = try await sink.start()
+        let gateway = try GatewayFixture(
+            acmeDeliverURL: "http://127.0.0.1:\(hookPort)/hooks/acme",
+            policy: Self.policy,
+            extraFiles: [
+                "var/secrets/reply.key": "lmtp-test-key\n",
+                "adapters.d/initech-mail.toml": """
+                    type = "email"
+                    org = "initech"
+                    mail_domain = "bridge.acme.test"
+                    reply_key_file = "var/secrets/reply.key"
+                    trusted_authserv_ids = ["mx.acme.test"]
+                    [lmtp]
+                    listen = "127.0.0.1:\(lmtpPort)"
+                    """,
+                "routes.toml": "[[reach]]\norg = \"acme\"\nadapter = \"acme-chat\"\n[[reach]]\norg = \"initech\"\nadapter = \"initech-mail\"\n",
+            ]
+        )
+        defer { gateway.remove() }
+        try await gateway.start()
+        // carol's own mail server relays her message to the gateway's domain (here: submitted to Exim).
+        let client = SMTPClient(
+            configuration: SMTPClientConfiguration(
+                host: "127.0.0.1", port: exim.port, credentials: SMTPCredentials(username: EximFixture.username, password: Secret(bytes: Array(EximFixture.password.utf8))),
+                heloName: "mx.initech.test", trustRootsPEMFile: exim.certificatePath, serverHostname: "localhost"
+            ),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "lmtp-test")
+        )
+        let raw = Self.mail(id: "lmtp-1@initech.test", body: "sent through LMTP")
+        let result = try await client.submit(
+            Array(raw.utf8),
+            envelope: SMTPEnvelope(mailFrom: try Address(parsing: "carol@initech.test"), recipients: [try Address(parsing: "alice=acme.test@bridge.acme.test")])
+        )
+        #expect(result.accepted.count == 1)
+        try await eventually("alice's chat got it", within: 20) { await sink.state.texts == ["sent through LMTP"] }
+        try await eventually("Exim logged the LMTP hand-over as delivered", within: 20) { exim.mainLog.contains("T=lmtp_out") && exim.mainLog.contains("Completed") }
+        try await gateway.stop()
+        await sink.stop()
+        await exim.stop()
+        #expect(try gateway.auditRecords().contains { $0["event"] as? String == "delivered" })
     }
 }

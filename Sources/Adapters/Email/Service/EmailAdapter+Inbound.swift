@@ -152,7 +152,8 @@ extension EmailAdapter {
     func keep(_ bytes: [UInt8], uid: UInt32) throws -> String? {
         guard let directory = self.rejectedDirectory else { return nil }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let file = directory.appendingPathComponent("\(Timestamp.format(Date()).replacingOccurrences(of: ":", with: ""))-uid\(uid).eml")
+        let stamp = Timestamp.format(Date()).replacingOccurrences(of: ":", with: "")
+        let file = directory.appendingPathComponent("\(stamp)-uid\(uid)-\(UUID().uuidString.prefix(8)).eml")
         try DurableFile.write(Data(bytes), to: file)
         return file.path
     }

@@ -85,9 +85,21 @@ public final class EmailAdapter: Adapter {
     public var canDeliver: Bool { self.smtp != nil }
 
     public func run(sink: any InboundSink) async throws {
-        guard let follower = self.follower else { return }
-        try await follower.run { fetched in
-            try await self.handle(fetched, sink: sink)
+        try await withThrowingDiscardingTaskGroup { group in
+            if let follower = self.follower {
+                group.addTask {
+                    try await follower.run { fetched in try await self.handle(fetched, sink: sink) }
+                }
+            }
+            if let listen = self.settings.lmtpListen {
+                let listener = LMTPListener(
+                    host: listen.host, port: listen.port, mailDomain: self.settings.mailDomain,
+                    maxMessageBytes: self.settings.maxMessageBytes, logger: self.logger
+                )
+                group.addTask {
+                    try await listener.run { message in try await self.handle(.message(uid: 0, bytes: message), sink: sink) }
+                }
+            }
         }
     }
 
