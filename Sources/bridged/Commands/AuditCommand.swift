@@ -76,7 +76,11 @@ struct AuditCommand: AsyncParsableCommand {
             let (privateKey, publicKey) = AuditSigningKey.generate()
             let url = URL(fileURLWithPath: self.out)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: url.path, contents: Data((privateKey + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            guard FileManager.default.createFile(atPath: url.path, contents: Data((privateKey + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else {
+                Output.error("cannot write the signing key to \(url.path)")
+                throw ExitCode(1)
+            }
             print("public key \(publicKey)")
         }
     }

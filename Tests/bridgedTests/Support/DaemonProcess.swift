@@ -43,7 +43,9 @@ final class DaemonProcess: @unchecked Sendable {
     init(config: URL) throws {
         try Self.requireBinary()
         self.log = config.appendingPathComponent("daemon-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: self.log.path, contents: nil)
+        guard FileManager.default.createFile(atPath: self.log.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: self.log.path])
+        }
         let handle = try FileHandle(forWritingTo: self.log)
         self.process.executableURL = Self.binary
         self.process.arguments = ["run", "--config", config.path]
