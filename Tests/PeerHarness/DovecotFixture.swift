@@ -231,17 +231,7 @@ public final class DovecotFixture: @unchecked Sendable {
 
     /// SIGTERM, then wait (bounded) for the exit: Dovecot stops in about a second.
     public func stop(keepingData: Bool = false) async {
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(15)
-            while self.process.isRunning, ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-            if self.process.isRunning {
-                Issue.record("Dovecot did not stop on SIGTERM within 15 s")
-                kill(self.process.processIdentifier, SIGKILL)
-            }
-        }
+        await Loopback.terminate(self.process, name: "Dovecot", within: 15)
         if !keepingData { try? FileManager.default.removeItem(at: self.directory) }
     }
 
@@ -276,21 +266,7 @@ public final class DovecotFixture: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    static func accepts(_ port: Int) async -> Bool {
-        do {
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: port).get()
-            try await channel.close()
-            return true
-        } catch {
-            return false
-        }
-    }
+    static func accepts(_ port: Int) async -> Bool { await Loopback.accepts(port) }
 
-    public static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0)
-            .wait()
-        defer { try? channel.close().wait() }
-        return channel.localAddress!.port!
-    }
+    public static func freePort() throws -> Int { try Loopback.freePort() }
 }

@@ -205,18 +205,7 @@ public final class EximFixture: @unchecked Sendable {
 
     /// SIGTERM, then wait (bounded) for the exit; removes the directory unless `keepingFiles`.
     public func stop(keepingFiles: Bool = false) async {
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while self.process.isRunning, ContinuousClock.now < deadline {
-                do { try await Task.sleep(for: .milliseconds(10)) } catch { break }
-            }
-            if self.process.isRunning {
-                Issue.record("Exim did not stop on SIGTERM within 10 s")
-                kill(self.process.processIdentifier, SIGKILL)
-                self.process.waitUntilExit()
-            }
-        }
+        await Loopback.terminate(self.process, name: "Exim", within: 10)
         if !keepingFiles {
             do { try FileManager.default.removeItem(at: self.directory) } catch {
                 Issue.record("cannot remove \(self.directory.path): \(error)")
@@ -294,24 +283,7 @@ public final class EximFixture: @unchecked Sendable {
         }
     }
 
-    static func accepts(_ port: Int) async -> Bool {
-        do {
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: port).get()
-            try await channel.close()
-            return true
-        } catch {
-            return false
-        }
-    }
+    static func accepts(_ port: Int) async -> Bool { await Loopback.accepts(port) }
 
-    public static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        defer { channel.close(promise: nil) }
-        guard let port = channel.localAddress?.port else {
-            Issue.record("the free-port probe has no local port")
-            throw CancellationError()
-        }
-        return port
-    }
+    public static func freePort() throws -> Int { try Loopback.freePort() }
 }

@@ -109,36 +109,13 @@ public final class ProsodyFixture: @unchecked Sendable {
 
     /// SIGTERM, then wait (bounded) for the exit: Prosody stops in milliseconds.
     public func stop(keepingData: Bool = false) async {
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while self.process.isRunning, ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-            if self.process.isRunning {
-                Issue.record("Prosody did not stop on SIGTERM within 10 s")
-                kill(self.process.processIdentifier, SIGKILL)
-            }
-        }
+        await Loopback.terminate(self.process, name: "Prosody", within: 10)
         if !keepingData { try? FileManager.default.removeItem(at: self.directory) }
     }
 
     public var log: String { (try? String(contentsOf: self.directory.appendingPathComponent("prosody.log"), encoding: .utf8)) ?? "" }
 
-    static func accepts(_ port: Int) async -> Bool {
-        do {
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: port).get()
-            try await channel.close()
-            return true
-        } catch {
-            return false
-        }
-    }
+    static func accepts(_ port: Int) async -> Bool { await Loopback.accepts(port) }
 
-    public static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? channel.close().wait() }
-        return channel.localAddress!.port!
-    }
+    public static func freePort() throws -> Int { try Loopback.freePort() }
 }

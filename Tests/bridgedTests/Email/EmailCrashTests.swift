@@ -22,7 +22,7 @@ struct EmailCrashTests {
         }
         let sink = HookSink()
         let hookPort = try await sink.start()
-        let ports = (public: try FreePort.reserve(), admin: try FreePort.reserve())
+        let ports = (public: try Loopback.freePort(), admin: try Loopback.freePort())
         let fixture = try GatewayFixture(
             acmeDeliverURL: "http://127.0.0.1:\(hookPort)/hooks/acme",
             policy: EmailBridgeTests.policy,

@@ -1,5 +1,6 @@
 import BridgeModel
 import Foundation
+import PeerHarness
 import NIOHTTP1
 import Testing
 
@@ -60,7 +61,7 @@ struct DeliveryTests {
     @Test("a dead peer is retried until max_attempts, then dead-lettered: queued, never dropped")
     func deadPeer() async throws {
         // Nothing listens on this port: every attempt fails to connect.
-        let closed = try FreePort.reserve()
+        let closed = try Loopback.freePort()
         let fixture = try GatewayFixture(
             acmeDeliverURL: "http://127.0.0.1:\(closed)/hooks/acme",
             delivery: "max_attempts = 3\ninitial_backoff_ms = 20\nmax_backoff_seconds = 1"

@@ -1,4 +1,5 @@
 import Foundation
+import PeerHarness
 import Testing
 
 @testable import bridged
@@ -7,8 +8,8 @@ import Testing
 struct CrashRecoveryTests {
     @Test("a message accepted before a SIGKILL is delivered exactly once after restart")
     func sigkillBeforeDelivery() async throws {
-        let peerPort = try FreePort.reserve()
-        let ports = (public: try FreePort.reserve(), admin: try FreePort.reserve())
+        let peerPort = try Loopback.freePort()
+        let ports = (public: try Loopback.freePort(), admin: try Loopback.freePort())
         let fixture = try GatewayFixture(
             acmeDeliverURL: "http://127.0.0.1:\(peerPort)/hooks/acme",
             delivery: "max_attempts = 1000\ninitial_backoff_ms = 100\nmax_backoff_seconds = 1",
@@ -44,7 +45,7 @@ struct CrashRecoveryTests {
 
     @Test("SIGTERM finishes gracefully: exit 0, a stopped record and a final signed checkpoint")
     func sigterm() async throws {
-        let ports = (public: try FreePort.reserve(), admin: try FreePort.reserve())
+        let ports = (public: try Loopback.freePort(), admin: try Loopback.freePort())
         let fixture = try GatewayFixture(ports: ports)
         defer { fixture.remove() }
         let daemon = try DaemonProcess(config: fixture.root)
@@ -61,7 +62,7 @@ struct CrashRecoveryTests {
 
     @Test("SIGHUP with a broken policy keeps the running one; a valid edit takes effect")
     func sighupReload() async throws {
-        let ports = (public: try FreePort.reserve(), admin: try FreePort.reserve())
+        let ports = (public: try Loopback.freePort(), admin: try Loopback.freePort())
         let fixture = try GatewayFixture(ports: ports)
         defer { fixture.remove() }
         let daemon = try DaemonProcess(config: fixture.root)
