@@ -53,20 +53,8 @@ struct EmailBridgeTests {
                 "var/secrets/imap.password": DovecotFixture.gateway.password + "\n",
                 "var/secrets/smtp.password": EximFixture.password + "\n",
                 "var/secrets/reply.key": "a reply-address key only this test knows\n",
-                "adapters.d/initech-mail.toml": """
-                    type = "email"
-                    org = "initech"
-                    mail_domain = "bridge.acme.test"
-                    reply_key_file = "var/secrets/reply.key"
-                    trusted_authserv_ids = ["mx.acme.test"]
-                    [imap]
-                    host = "127.0.0.1"
-                    port = \(dovecot.imapPort)
-                    security = "starttls"
-                    username = "\(DovecotFixture.gateway.user)"
-                    password_file = "var/secrets/imap.password"
-                    trust_roots_file = "\(dovecot.certificatePath)"
-                    server_name = "\(DovecotFixture.serverHostname)"
+                "adapters.d/initech-mail.toml": Self.adapterFile(
+                    Self.imapSection(dovecot) + """
                     [smtp]
                     host = "127.0.0.1"
                     port = \(exim.port)
@@ -75,7 +63,8 @@ struct EmailBridgeTests {
                     password_file = "var/secrets/smtp.password"
                     trust_roots_file = "\(exim.certificatePath)"
                     server_name = "localhost"
-                    """,
+                    """
+                ),
                 "routes.toml": """
                     [[reach]]
                     org = "acme"
@@ -88,6 +77,32 @@ struct EmailBridgeTests {
         )
         try await gateway.start()
         return Peers(dovecot: dovecot, exim: exim, sink: sink, gateway: gateway)
+    }
+
+    /// The initech email adapter's file: the common head, then the given sections.
+    static func adapterFile(_ sections: String) -> String {
+        """
+        type = "email"
+        org = "initech"
+        mail_domain = "bridge.acme.test"
+        reply_key_file = "var/secrets/reply.key"
+        trusted_authserv_ids = ["mx.acme.test"]
+
+        """ + sections
+    }
+
+    static func imapSection(_ dovecot: DovecotFixture) -> String {
+        """
+        [imap]
+        host = "127.0.0.1"
+        port = \(dovecot.imapPort)
+        security = "starttls"
+        username = "\(DovecotFixture.gateway.user)"
+        password_file = "var/secrets/imap.password"
+        trust_roots_file = "\(dovecot.certificatePath)"
+        server_name = "\(DovecotFixture.serverHostname)"
+
+        """
     }
 
     static func mail(
@@ -263,15 +278,7 @@ extension EmailBridgeTests {
             policy: Self.policy,
             extraFiles: [
                 "var/secrets/reply.key": "lmtp-test-key\n",
-                "adapters.d/initech-mail.toml": """
-                    type = "email"
-                    org = "initech"
-                    mail_domain = "bridge.acme.test"
-                    reply_key_file = "var/secrets/reply.key"
-                    trusted_authserv_ids = ["mx.acme.test"]
-                    [lmtp]
-                    listen = "127.0.0.1:\(lmtpPort)"
-                    """,
+                "adapters.d/initech-mail.toml": Self.adapterFile("[lmtp]\nlisten = \"127.0.0.1:\(lmtpPort)\"\n"),
                 "routes.toml": "[[reach]]\norg = \"acme\"\nadapter = \"acme-chat\"\n[[reach]]\norg = \"initech\"\nadapter = \"initech-mail\"\n",
             ]
         )

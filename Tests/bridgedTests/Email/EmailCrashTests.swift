@@ -29,20 +29,7 @@ struct EmailCrashTests {
             extraFiles: [
                 "var/secrets/imap.password": DovecotFixture.gateway.password + "\n",
                 "var/secrets/reply.key": "crash-test-key\n",
-                "adapters.d/initech-mail.toml": """
-                    type = "email"
-                    org = "initech"
-                    mail_domain = "bridge.acme.test"
-                    reply_key_file = "var/secrets/reply.key"
-                    trusted_authserv_ids = ["mx.acme.test"]
-                    [imap]
-                    host = "127.0.0.1"
-                    port = \(dovecot.imapPort)
-                    username = "\(DovecotFixture.gateway.user)"
-                    password_file = "var/secrets/imap.password"
-                    trust_roots_file = "\(dovecot.certificatePath)"
-                    server_name = "\(DovecotFixture.serverHostname)"
-                    """,
+                "adapters.d/initech-mail.toml": EmailBridgeTests.adapterFile(EmailBridgeTests.imapSection(dovecot)),
                 "routes.toml": "[[reach]]\norg = \"acme\"\nadapter = \"acme-chat\"\n[[reach]]\norg = \"initech\"\nadapter = \"initech-mail\"\n",
             ],
             ports: ports

@@ -78,15 +78,14 @@ extension EmailAdapter {
         guard let messageID = OutboundEmail.MessageID("\(delivery.deliveryKey).\(thread)@\(self.addressing.mailDomain)") else {
             throw .permanent("message-id", "no valid Message-ID for this delivery")
         }
-        let org = envelope.sender.address.domain.split(separator: ".").first.map(String.init) ?? envelope.sender.address.domain
-        let name = envelope.sender.displayName ?? envelope.sender.address.local
+        let name = envelope.sender.labelledName
         let subject = state.subject.map { $0.lowercased().hasPrefix("re:") ? $0 : "Re: \($0)" }
-            ?? envelope.subject ?? "Message from \(name) (\(org))"
+            ?? envelope.subject ?? "Message from \(name)"
         let body = envelope.kind == .edit ? "Correction:\n\n\(envelope.body)" : envelope.body
         return OutboundEmail(
-            from: .init(displayName: "\(name) (\(org))", address: from),
+            from: .init(displayName: name, address: from),
             to: [.init(address: recipient)],
-            replyTo: .init(displayName: "\(name) (\(org))", address: replyTo),
+            replyTo: .init(displayName: name, address: replyTo),
             subject: subject,
             messageID: messageID,
             inReplyTo: state.lastMessageID.flatMap(OutboundEmail.MessageID.init),

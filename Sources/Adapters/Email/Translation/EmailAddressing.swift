@@ -40,19 +40,7 @@ public struct EmailAddressing: Sendable {
     /// The thread of `remote` and `local`: 16 lowercase base32 characters of a SHA-256 over both addresses.
     public static func thread(remote: Address, local: Address) -> String {
         let digest = SHA256.hash(data: Array("\(remote.description.lowercased())\u{0}\(local.description.lowercased())".utf8))
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
-        var bits = 0
-        var value = 0
-        var output = ""
-        for byte in digest.prefix(10) {
-            value = (value << 8) | Int(byte)
-            bits += 8
-            while bits >= 5 {
-                output.append(alphabet[(value >> (bits - 5)) & 31])
-                bits -= 5
-            }
-        }
-        return output
+        return ReplyAddress.base32(Array(digest.prefix(10)))
     }
 }
 

@@ -40,7 +40,7 @@ public struct XMPPPresenceTranslator: Sendable {
             return .refuse(type: "cancel", condition: "item-not-found", text: "no remote contact has this address")
         }
         var envelope = Envelope(
-            origin: Origin(adapter: self.adapter, nativeID: Self.nativeID(from: from, stanza: stanza)),
+            origin: Origin(adapter: self.adapter, nativeID: Self.nativeID(from: from)),
             kind: .presence,
             sender: Participant(address: sender),
             recipients: [contact],
@@ -152,7 +152,7 @@ public struct XMPPPresenceTranslator: Sendable {
 
     /// Presence stanzas rarely carry ids, reuse them freely, and are never redelivered by the server, so
     /// each one is its own item: the sender's full JID, a tab, a fresh UUID.
-    static func nativeID(from: JID, stanza: XMLElement) -> String {
+    static func nativeID(from: JID) -> String {
         XMPPMessageTranslator.nativeID(from: from, id: "presence-\(UUID().uuidString)")
     }
 

@@ -107,7 +107,7 @@ public struct XMPPRoomTranslator: Sendable {
             throw .permanent("room-jid-malformed", "the room channel \(room) is not a bare room JID")
         }
         let envelope = delivery.envelope
-        let speaker = Self.nick(for: envelope.sender)
+        let speaker = envelope.sender.labelledName
         let occupant: JID
         let nick: String
         var body = envelope.body
@@ -131,13 +131,5 @@ public struct XMPPRoomTranslator: Sendable {
         message[attribute: "id"] = delivery.deliveryKey
         message.append(XMPPMessageTranslator.child("body", text: body))
         return (occupant, nick, message)
-    }
-
-    /// "bob (globex)": the display name or local part, and the first label of the sender's domain.
-    public static func nick(for participant: Participant) -> String {
-        let name = participant.displayName.flatMap { $0.trimmed } ?? participant.address.local
-        let org = participant.address.domain.split(separator: ".").first.map(String.init) ?? participant.address.domain
-        let cleaned = String(name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(64))
-        return "\(cleaned.isEmpty ? participant.address.local : cleaned) (\(org))"
     }
 }
