@@ -18,26 +18,13 @@ public protocol Adapter: Sendable {
     /// listener (webhooks) or with no inbound side (spool) return immediately.
     func run(sink: any InboundSink) async throws
 
-    /// Delivers one routed item.
+    /// Delivers one routed item. Envelopes of kind ``EnvelopeKind/notice`` are the gateway's answers to a
+    /// sender of this adapter about their own item; each protocol renders them in its own terms (an
+    /// adapter that cannot answer a sender throws a permanent failure).
     /// - Throws: ``DeliveryFailure``: transient ones are retried with backoff, permanent ones dead-lettered.
     func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt
-
-    /// `envelope`, which this adapter accepted, will not reach these recipients: tell the sender in this
-    /// protocol's own terms. Called after the decision or the dead letter is audited and committed.
-    func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async
-}
-
-/// Why an accepted item will not reach someone.
-public enum NonDelivery: Hashable, Sendable {
-    /// The policy gate denied it; the gate's reason.
-    case denied(String)
-    /// Delivery was given up (dead-lettered); the failure.
-    case failed(String)
 }
 
 extension Adapter {
     public var carriesPresence: Bool { false }
-
-    /// Protocols with no way to answer a sender (spool) do nothing here.
-    public func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async {}
 }

@@ -82,3 +82,29 @@ public struct Clearance: Hashable, Sendable {
         self.decisions = decisions
     }
 }
+
+extension Clearance {
+    /// What the outbox row keeps of this clearance.
+    public var stored: StoredClearance {
+        var rules: [String] = []
+        for rule in self.decisions.flatMap(\.ruleIDs) where !rules.contains(rule) { rules.append(rule) }
+        return StoredClearance(revision: self.decisions.first?.revision ?? "", ruleIDs: rules)
+    }
+}
+
+/// What a queued delivery keeps of the clearance it was enqueued with: the policy revision that cleared
+/// it and the rules that decided. It is a record, not a proof: before every attempt the delivery worker
+/// hands it to the gate in force, which confirms it (same revision) or must decide the item again.
+public struct StoredClearance: Hashable, Sendable, Codable {
+    public var revision: String
+    public var ruleIDs: [String]
+
+    public init(revision: String, ruleIDs: [String]) {
+        self.revision = revision
+        self.ruleIDs = ruleIDs
+    }
+
+    /// A row that must be decided again before it goes anywhere: replayed dead letters, rows queued by a
+    /// version that kept no clearance.
+    public static let undecided = StoredClearance(revision: "", ruleIDs: [])
+}

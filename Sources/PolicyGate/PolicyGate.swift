@@ -9,12 +9,10 @@ public import BridgeModel
 ///
 /// A gate is an immutable compiled snapshot of `policy.toml` and `orgs.toml`; a reload builds a new one.
 public struct PolicyGate: Sendable {
-    public static let intraOrgAllow = "default:intra-org-allow"
-    public static let crossOrgDeny = "default:cross-org-deny"
-    public static let unknownOrgDeny = "default:unknown-org-deny"
-    public static let unauthenticatedDeny = "default:unauthenticated-cross-org-deny"
-    /// The label an adapter puts on an envelope whose sender it could not authenticate.
-    public static let unauthenticatedLabel = "unauthenticated"
+    public static let intraOrgAllow = ReservedRuleID.intraOrgAllow
+    public static let crossOrgDeny = ReservedRuleID.crossOrgDeny
+    public static let unknownOrgDeny = ReservedRuleID.unknownOrgDeny
+    public static let unauthenticatedDeny = ReservedRuleID.unauthenticatedDeny
 
     public let revision: String
     public let orgs: OrgDirectory
@@ -79,6 +77,7 @@ public struct PolicyGate: Sendable {
     }
 
     private func combine(_ request: PolicyRequest, allows: [String], denies: [String], unproven: [String]) -> PolicyDecision {
+        if request.kind == .notice { return self.combineNotice(request, denies: denies) }
         let pair = "\(request.kind.rawValue) from \(request.from) to \(request.to)"
         if !denies.isEmpty {
             return PolicyDecision(effect: .deny, ruleIDs: denies, revision: self.revision, reason: "\(pair) is denied by policy")
@@ -112,6 +111,47 @@ public struct PolicyGate: Sendable {
             effect: .deny, ruleIDs: [Self.crossOrgDeny], revision: self.revision,
             reason: "\(pair) crosses from org \(fromOrg) to org \(toOrg), and no rule allows it"
         )
+    }
+
+    /// A notice is the gateway's answer to a sender about their own item. It may come only from the
+    /// gateway, goes only to a sender whose identity was authenticated (a forged `From:` never makes the
+    /// real person receive anything), and a matching deny rule (for example `kinds = ["notice"]`) still
+    /// stops it. The router addresses notices only to the original sender through the adapter that
+    /// accepted the original.
+    private func combineNotice(_ request: PolicyRequest, denies: [String]) -> PolicyDecision {
+        let pair = "notice to \(request.to)"
+        if request.from.address != GatewayIdentity.address || request.to.address == GatewayIdentity.address {
+            return PolicyDecision(
+                effect: .deny, ruleIDs: [ReservedRuleID.noticeMisaddressedDeny], revision: self.revision,
+                reason: "\(pair): only the gateway writes notices, and never to itself"
+            )
+        }
+        if !denies.isEmpty {
+            return PolicyDecision(effect: .deny, ruleIDs: denies, revision: self.revision, reason: "\(pair) is denied by policy")
+        }
+        guard request.senderAuthenticated else {
+            return PolicyDecision(
+                effect: .deny, ruleIDs: [ReservedRuleID.noticeUnauthenticatedDeny], revision: self.revision,
+                reason: "\(pair): the original sender's identity is not authenticated, so nobody is told"
+            )
+        }
+        return PolicyDecision(
+            effect: .allow, ruleIDs: [ReservedRuleID.noticeToSender], revision: self.revision,
+            reason: "\(pair) about their own item"
+        )
+    }
+
+    /// Confirms a queued delivery's clearance: a clearance again when `stored` was made by this gate's own
+    /// revision, nil when the policy changed since (or the row was never cleared) and the item must be
+    /// decided again.
+    public func confirm(
+        _ stored: StoredClearance, envelope: Envelope, adapter: String, target: Delivery.Target
+    ) -> Clearance? {
+        guard !stored.revision.isEmpty, stored.revision == self.revision, !stored.ruleIDs.isEmpty else { return nil }
+        let decision = PolicyDecision(
+            effect: .allow, ruleIDs: stored.ruleIDs, revision: self.revision, reason: "cleared under this revision"
+        )
+        return Clearance(envelopeID: envelope.id, adapter: adapter, target: target, decisions: [decision])
     }
 
     /// Clears an envelope for one destination, given the decisions for every party it reaches there.

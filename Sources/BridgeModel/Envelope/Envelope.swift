@@ -8,6 +8,8 @@ public enum EnvelopeKind: String, Sendable, Codable, CaseIterable, Hashable {
     case receipt
     case edit
     case retraction
+    /// Written by the gateway to a sender about their own item (see ``Notice``); never accepted from an
+    /// adapter.
     case notice
 }
 
@@ -121,6 +123,8 @@ public struct Envelope: Hashable, Sendable, Codable, Identifiable {
     public var presence: PresenceUpdate?
     /// For kind ``EnvelopeKind/subscription``: the request or answer.
     public var subscription: SubscriptionAction?
+    /// For kind ``EnvelopeKind/notice``: what the gateway tells the sender about their own item.
+    public var notice: Notice?
     /// The adapters this envelope has already crossed: the loop guard.
     public var hops: [String]
     /// Classification set by policy (for example `external`).

@@ -1,7 +1,10 @@
 /// One routed item handed to an outbound adapter: an envelope the policy gate allowed, and where to.
 ///
-/// Deliveries are built only by the delivery workers from the outbox, which only the router fills, and
-/// only with what the gate cleared.
+/// Only the delivery worker builds deliveries, from an outbox row whose clearance the gate in force has
+/// just confirmed. The initializer is in the `DeliveryWorker` SPI: a module can call it only by writing
+/// `@_spi(DeliveryWorker) import BridgeModel`, which the executable's delivery worker does and a test
+/// forbids everywhere else under `Sources/`. The envelope carries only what was cleared for this
+/// destination: its recipients are the cleared ones (none for a room).
 public struct Delivery: Hashable, Sendable {
     public enum Target: Hashable, Sendable, Codable {
         /// Direct delivery to these addresses (all reached through this adapter).
@@ -11,15 +14,21 @@ public struct Delivery: Hashable, Sendable {
     }
 
     /// The outbox sequence number: stable across retries and restarts.
-    public var id: Int64
-    public var envelope: Envelope
-    public var adapter: String
-    public var target: Target
+    public let id: Int64
+    public let envelope: Envelope
+    public let adapter: String
+    public let target: Target
     /// 1 for the first try.
-    public var attempt: Int
+    public let attempt: Int
 
+    @_spi(DeliveryWorker)
     public init(id: Int64, envelope: Envelope, adapter: String, target: Target, attempt: Int) {
         self.id = id
+        var envelope = envelope
+        switch target {
+        case .direct(let recipients): envelope.recipients = recipients
+        case .room: envelope.recipients = []
+        }
         self.envelope = envelope
         self.adapter = adapter
         self.target = target

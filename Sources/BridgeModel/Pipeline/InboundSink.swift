@@ -59,6 +59,10 @@ public struct AcceptError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Reason: String, Hashable, Sendable {
         /// An adapter speaks only for its own org; the sender's domain belongs elsewhere (or nowhere).
         case senderOutsideOrg = "sender-outside-org"
+        /// Only the gateway writes notices; an adapter may not hand one in.
+        case reservedKind = "reserved-kind"
+        /// An edit or retraction naming an item this sender did not send, or one the gateway has not seen.
+        case notAuthor = "not-author"
         /// The store could not commit; the source must not be acknowledged and should retry.
         case storeFailed = "store-failed"
     }
@@ -70,6 +74,9 @@ public struct AcceptError: Error, Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
         self.detail = detail
     }
+
+    /// True when the gateway refuses the item for good (the source must be told, not asked to retry).
+    public var isRefusal: Bool { self.reason != .storeFailed }
 
     public var description: String { "\(self.reason.rawValue): \(self.detail)" }
 }

@@ -51,6 +51,9 @@ struct AuditEvent: Encodable, Sendable, Hashable {
     var body: String?
     var received_at: String?
     var recovered: Bool?
+    /// A decision made again at delivery because the policy changed since the item was cleared (or it was
+    /// replayed from the dead letters).
+    var redecided: Bool?
 
     init(_ event: AuditEventType) { self.event = event }
 

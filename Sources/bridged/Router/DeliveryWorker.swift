@@ -1,21 +1,31 @@
 import PolicyGate
 import Adapters
-import BridgeModel
+@_spi(DeliveryWorker) import BridgeModel
 import Foundation
 import Logging
 
 /// Drains one adapter's outbox: delivers the head of each conversation, audits the outcome, and retries
 /// failures with exponential backoff and jitter until they succeed or are dead-lettered.
+///
+/// This is the only code that builds a ``Delivery``, and it builds one only from a clearance the gate in
+/// force has just given: before every attempt (first tries, retries and replays alike) the row's stored
+/// clearance is confirmed by the current gate, or, when the policy revision changed since, the item is
+/// decided again. An item the current policy no longer allows is dead-lettered `policy-changed`, audited,
+/// and its sender is told.
 struct DeliveryWorker: Sendable {
     let adapter: any Adapter
     let store: any GatewayStore
     let audit: AuditLog
+    let runtime: RuntimeConfig
     let settings: DeliverySettings
     let metrics: GatewayMetrics
     let bell: Doorbell
+    /// Rung when notices were put into the inbox.
+    let inboxBell: Doorbell
     let logger: Logger
-    /// Tells the origin adapter about a delivery given up, once that is audited and committed.
-    var onDeadLettered: @Sendable (Envelope, [Address], NonDelivery) async -> Void = { _, _, _ in }
+    /// Adapters that can deliver, and those that carry presence: what the planner needs to decide again.
+    var deliverable: Set<String> = []
+    var presenceCarriers: Set<String> = []
     var batchSize = 32
 
     /// Delivers one batch of due items. - Returns: how many were attempted.
@@ -23,9 +33,10 @@ struct DeliveryWorker: Sendable {
         let items = try await self.store.dueDeliveries(adapter: self.adapter.name, now: now, limit: self.batchSize)
         guard !items.isEmpty else { return 0 }
         let indexed = try await self.store.indexedEvents(envelopes: items.map(\.envelope.id))
+        let routing = await self.runtime.routing
         var events: [AuditEvent] = []
         var settlements: [Settlement] = []
-        var attempted: [OutboxItem] = []
+        var notices: [Envelope] = []
         var blocked: Set<String> = []
         for item in items where !blocked.contains(item.conversation) {
             let alreadyDelivered = (indexed[item.envelope.id] ?? []).contains {
@@ -34,19 +45,21 @@ struct DeliveryWorker: Sendable {
             if alreadyDelivered {
                 // Delivered and audited before a crash, but not yet settled: settle without delivering again.
                 settlements.append(.delivered(id: item.id))
-                attempted.append(item)
                 continue
             }
             let attempt = item.attempts + 1
+            guard let clearance = self.clearance(for: item, routing: routing, events: &events, settlements: &settlements, notices: &notices) else {
+                continue
+            }
             let delivery = Delivery(
-                id: item.id, envelope: item.envelope, adapter: item.adapter, target: item.target, attempt: attempt
+                id: item.id, envelope: item.envelope, adapter: item.adapter, target: clearance.target, attempt: attempt
             )
             var event = AuditEvent(.delivered)
             event.envelope = item.envelope.id.rawValue
             event.adapter = item.adapter
             event.attempt = attempt
-            if case .direct(let recipients) = item.target { event.to = recipients.map(\.description) }
-            if case .room(let room, _) = item.target { event.room = room }
+            if case .direct(let recipients) = clearance.target { event.to = recipients.map(\.description) }
+            if case .room(let room, _) = clearance.target { event.room = room }
             do {
                 let receipt = try await self.adapter.deliver(delivery)
                 event.detail = receipt.nativeID.map { "native id \($0)" }
@@ -67,21 +80,61 @@ struct DeliveryWorker: Sendable {
                 event.reason = error.code
                 settlements.append(settlement)
                 if case .retry = settlement { blocked.insert(item.conversation) }
+                if case .deadLetter = settlement, case .direct(let recipients) = clearance.target,
+                    let notice = self.planner(routing).notice(
+                        about: item.envelope, recipients, error.isPermanent ? .refused : .gaveUp, "\(item.id)"
+                    )
+                {
+                    notices.append(notice)
+                }
                 self.logger.notice(
                     "delivery failed",
                     metadata: ["adapter": "\(item.adapter)", "delivery": "\(item.id)", "error": "\(error.code)", "attempt": "\(attempt)"]
                 )
             }
             events.append(event)
-            attempted.append(item)
         }
         let index = try await self.audit.append(events)
-        try await self.store.indexingOnFailure(index) { try await self.store.settle(settlements, index: index) }
-        for (item, settlement) in zip(attempted, settlements) {
-            guard case .deadLetter(_, _, let reason, _) = settlement, case .direct(let recipients) = item.target else { continue }
-            await self.onDeadLettered(item.envelope, recipients, .failed(reason))
+        try await self.store.indexingOnFailure(index) {
+            try await self.store.settle(settlements, notices: notices, index: index)
         }
+        if !notices.isEmpty { await self.inboxBell.ring() }
         return items.count
+    }
+
+    /// The clearance for this attempt: the stored one if the gate in force confirms it, else a new decision.
+    /// Returns nil (with the dead letter, its audit records and the notice added) when nothing is still
+    /// allowed.
+    private func clearance(
+        for item: OutboxItem, routing: Routing, events: inout [AuditEvent], settlements: inout [Settlement],
+        notices: inout [Envelope]
+    ) -> Clearance? {
+        let gate = routing.gate
+        if let confirmed = gate.confirm(item.clearance, envelope: item.envelope, adapter: item.adapter, target: item.target) {
+            return confirmed
+        }
+        let redecision = self.planner(routing).redecide(item)
+        events.append(contentsOf: redecision.events)
+        notices.append(contentsOf: redecision.notices)
+        for _ in 0..<redecision.denied { self.metrics.denied(item.envelope.origin.adapter) }
+        if let clearance = redecision.clearance {
+            settlements.append(.recleared(id: item.id, clearance: clearance.stored, target: clearance.target))
+            return clearance
+        }
+        let reason = "policy-changed: the policy in force (\(gate.revision)) no longer allows this delivery"
+        settlements.append(.deadLetter(id: item.id, attempts: item.attempts, reason: reason, at: Date()))
+        var event = AuditEvent(.deadLettered)
+        event.envelope = item.envelope.id.rawValue
+        event.adapter = item.adapter
+        event.reason = "policy-changed"
+        event.detail = "the policy in force (\(gate.revision)) no longer allows this delivery"
+        events.append(event)
+        self.metrics.deadLettered(item.adapter)
+        return nil
+    }
+
+    private func planner(_ routing: Routing) -> RoutingPlanner {
+        RoutingPlanner(routing: routing, deliverable: self.deliverable, recovered: false, presenceCarriers: self.presenceCarriers)
     }
 
     /// Retry with backoff, or dead-letter when the failure is permanent or the item is too old or tried too often.

@@ -22,8 +22,6 @@ struct InboxRouter: Sendable {
     /// Rung per destination adapter when something was enqueued for it.
     let outboxBells: [String: Doorbell]
     let logger: Logger
-    /// Tells the origin adapter about denied recipients, once the decisions are committed.
-    var onDenied: @Sendable (Envelope, [Address], NonDelivery) async -> Void = { _, _, _ in }
     var batchSize = 64
 
     /// Routes one batch. - Returns: how many envelopes were routed.
@@ -33,6 +31,8 @@ struct InboxRouter: Sendable {
         let routing = await self.runtime.routing
         let content = routing.config.daemon.audit.content
         let indexed = try await self.store.indexedEvents(envelopes: envelopes.map(\.id))
+        let originals = envelopes.compactMap { $0.kind == .edit || $0.kind == .retraction ? $0.reference?.envelope : nil }
+        let delivered = try await self.store.deliveredAdapters(of: originals)
         var events: [AuditEvent] = []
         var plans: [(Envelope, RoutingPlanner.Plan)] = []
         for envelope in envelopes {
@@ -40,10 +40,11 @@ struct InboxRouter: Sendable {
             if !seen.contains(.accepted) {
                 events.append(AuditEvent(.accepted, envelope: envelope, content: content))
             }
-            let planner = RoutingPlanner(
+            var planner = RoutingPlanner(
                 routing: routing, deliverable: self.deliverable, recovered: seen.contains(.decided),
                 presenceCarriers: self.presenceCarriers
             )
+            planner.deliveredOriginals = delivered
             let plan = planner.plan(envelope)
             events.append(contentsOf: plan.events)
             plans.append((envelope, plan))
@@ -53,24 +54,20 @@ struct InboxRouter: Sendable {
         try await self.store.indexingOnFailure(index) {
             try await self.store.commitRouting(
             plans.map { envelope, plan in
-                    RoutingCommit(envelopeID: envelope.id, entries: plan.entries, index: byEnvelope[envelope.id] ?? [])
+                    RoutingCommit(
+                        envelopeID: envelope.id, entries: plan.entries, notices: plan.notices,
+                        index: byEnvelope[envelope.id] ?? []
+                    )
                 }
             )
         }
         var touched: Set<String> = []
         for (envelope, plan) in plans {
             for _ in 0..<plan.denied { self.metrics.denied(envelope.origin.adapter) }
-            if !plan.deniedRecipients.isEmpty {
-                await self.onDenied(envelope, plan.deniedRecipients, .denied(plan.denialReason ?? "denied by policy"))
-            }
-            if !plan.unreachableRecipients.isEmpty {
-                await self.onDenied(
-                    envelope, plan.unreachableRecipients, .failed("the contact's system has no presence subscriptions")
-                )
-            }
             for entry in plan.entries { touched.insert(entry.clearance.adapter) }
         }
         for adapter in touched { await self.outboxBells[adapter]?.ring() }
+        // Notices were put into the inbox with the decisions; `run` routes the next batch at once.
         return envelopes.count
     }
 

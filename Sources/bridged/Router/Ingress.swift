@@ -22,6 +22,12 @@ struct Ingress: InboundSink {
                 "sender domain \(envelope.sender.address.domain) is not a domain of org \(adapterOrg ?? "?")"
             )
         }
+        guard envelope.kind != .notice, envelope.notice == nil, envelope.sender.address != GatewayIdentity.address else {
+            throw AcceptError(.reservedKind, "only the gateway writes notices")
+        }
+        if envelope.kind == .edit || envelope.kind == .retraction {
+            try await self.checkAuthorship(envelope)
+        }
         let outcome: AcceptOutcome
         do {
             outcome = try await self.store.accept(envelope)
@@ -37,6 +43,23 @@ struct Ingress: InboundSink {
             self.metrics.duplicate(envelope.origin.adapter)
         }
         return outcome
+    }
+
+    /// An edit or retraction is accepted only for an item the gateway knows and this same person sent
+    /// (canonical addresses compared): a partner cannot correct or withdraw someone else's message.
+    private func checkAuthorship(_ envelope: Envelope) async throws {
+        guard let original = envelope.reference?.envelope else {
+            throw AcceptError(.notAuthor, "the \(envelope.kind.rawValue) names an item the gateway has not seen")
+        }
+        let author: String?
+        do {
+            author = try await self.store.author(of: original)
+        } catch {
+            throw AcceptError(.storeFailed, "the id map could not be read")
+        }
+        guard author == envelope.sender.address.canonical else {
+            throw AcceptError(.notAuthor, "the \(envelope.kind.rawValue) names an item its sender did not send")
+        }
     }
 
     func resolve(_ nativeID: String, adapter: String) async -> MessageReference? {

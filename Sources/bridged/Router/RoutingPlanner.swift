@@ -2,19 +2,27 @@ import Logging
 import BridgeModel
 import PolicyGate
 
-/// Decides one envelope: a policy decision for every party it would reach, and the cleared deliveries.
-/// Pure: no I/O, so every routing rule is testable without a store.
+/// Decides one envelope: a policy decision for every party it would reach, the cleared deliveries, and the
+/// notices its sender is owed. Pure: no I/O, so every routing rule is testable without a store.
+///
+/// The delivery worker uses the same planner to decide a queued item again when the policy changed since it
+/// was cleared (``redecide(_:)``), so a decision at delivery follows exactly the rules of one at routing.
 struct RoutingPlanner {
     struct Plan: Sendable {
         var events: [AuditEvent] = []
         var entries: [OutboxEntry] = []
         var denied = 0
-        /// Direct recipients the gate denied, with the first denial's reason.
-        var deniedRecipients: [Address] = []
-        var denialReason: String?
-        /// Direct recipients who are allowed but cannot be reached in this kind (a subscription request to a
-        /// contact on chat), to be told to the sender.
-        var unreachableRecipients: [Address] = []
+        /// The gateway's notices to the sender (denied or unreachable recipients), stored with the decision.
+        var notices: [Envelope] = []
+    }
+
+    /// The outcome of deciding a queued delivery again.
+    struct Redecision: Sendable {
+        var events: [AuditEvent] = []
+        /// The clearance under the gate in force, for the recipients still allowed; nil when none is.
+        var clearance: Clearance?
+        var notices: [Envelope] = []
+        var denied = 0
     }
 
     let routing: Routing
@@ -23,27 +31,48 @@ struct RoutingPlanner {
     let recovered: Bool
     /// Adapters whose protocol has presence and subscriptions (XMPP); others are not sent either.
     var presenceCarriers: Set<String> = []
+    /// For edits and retractions: the adapters each referenced original was delivered through. An edit goes
+    /// only where its original went.
+    var deliveredOriginals: [EnvelopeID: Set<String>] = [:]
 
     func plan(_ envelope: Envelope) -> Plan {
+        if envelope.kind == .notice { return self.planNotice(envelope) }
         if let conversation = envelope.conversation {
             return self.planRoom(envelope, conversation)
         }
         return self.planDirect(envelope)
     }
 
+    // MARK: - Decisions, shared by routing and re-decision
+
+    private var gate: PolicyGate { self.routing.gate }
+
+    private func request(_ envelope: Envelope, to party: Party) -> PolicyRequest {
+        PolicyRequest(
+            kind: envelope.kind, from: self.gate.party(envelope.sender.address), to: party,
+            senderAuthenticated: !envelope.labels.contains(EnvelopeLabel.unauthenticated)
+        )
+    }
+
+    func decideDirect(_ envelope: Envelope, to recipient: Address) -> PolicyDecision {
+        self.gate.decide(self.request(envelope, to: self.gate.party(recipient)))
+    }
+
+    /// A room line is decided for the org of the member channel it would reach.
+    func decideRoom(_ envelope: Envelope, member adapter: String) -> PolicyDecision {
+        self.gate.decide(self.request(envelope, to: Party(address: nil, org: self.routing.adapterOrgs[adapter])))
+    }
+
+    // MARK: - Routing
+
     private func planDirect(_ envelope: Envelope) -> Plan {
         var plan = Plan()
-        let gate = self.routing.gate
-        let sender = gate.party(envelope.sender.address)
         var allowed: [String: [(Address, PolicyDecision)]] = [:]
+        var deniedRecipients: [Address] = []
+        var unreachable: [Address] = []
         for recipient in envelope.recipients {
-            let party = gate.party(recipient)
-            let decision = gate.decide(
-                PolicyRequest(
-                    kind: envelope.kind, from: sender, to: party,
-                    senderAuthenticated: !envelope.labels.contains(PolicyGate.unauthenticatedLabel)
-                )
-            )
+            let party = self.gate.party(recipient)
+            let decision = self.decideDirect(envelope, to: recipient)
             let adapter = party.org.flatMap { self.routing.reach[$0] }
             plan.events.append(
                 .decided(
@@ -53,8 +82,7 @@ struct RoutingPlanner {
             )
             guard decision.isAllowed else {
                 plan.denied += 1
-                plan.deniedRecipients.append(recipient)
-                plan.denialReason = plan.denialReason ?? decision.reason
+                deniedRecipients.append(recipient)
                 continue
             }
             guard let adapter else {
@@ -63,9 +91,9 @@ struct RoutingPlanner {
             }
             if let problem = self.problem(envelope, adapter: adapter) {
                 plan.events.append(self.undeliverable(envelope, to: recipient.description, adapter: adapter, reason: problem))
-                if envelope.kind == .subscription, envelope.subscription == .request {
+                if envelope.kind == .subscription, envelope.subscription == .request, problem == "kind-not-carried" {
                     // The requester would otherwise wait forever for an answer.
-                    plan.unreachableRecipients.append(recipient)
+                    unreachable.append(recipient)
                 }
                 continue
             }
@@ -74,31 +102,28 @@ struct RoutingPlanner {
         for (adapter, cleared) in allowed.sorted(by: { $0.key < $1.key }) {
             let recipients = cleared.map(\.0)
             let target = Delivery.Target.direct(recipients)
-            guard let clearance = gate.clear(envelope, adapter: adapter, target: target, decisions: cleared.map(\.1)) else {
+            guard let clearance = self.gate.clear(envelope, adapter: adapter, target: target, decisions: cleared.map(\.1)) else {
                 continue
             }
-            let key = "direct:\(envelope.sender.address)>" + recipients.map(\.description).sorted().joined(separator: ",")
-            plan.entries.append(OutboxEntry(clearance: clearance, envelope: envelope, conversation: key))
+            plan.entries.append(OutboxEntry(clearance: clearance, envelope: envelope, conversation: Self.conversation(envelope, recipients)))
+        }
+        if !deniedRecipients.isEmpty, let notice = self.notice(about: envelope, deniedRecipients, .denied, "routing") {
+            plan.notices.append(notice)
+        }
+        if !unreachable.isEmpty, let notice = self.notice(about: envelope, unreachable, .unreachable, "routing") {
+            plan.notices.append(notice)
         }
         return plan
     }
 
     private func planRoom(_ envelope: Envelope, _ conversation: ConversationRef) -> Plan {
         var plan = Plan()
-        let gate = self.routing.gate
         guard let room = self.routing.rooms[conversation] else {
             plan.events.append(self.undeliverable(envelope, to: nil, adapter: nil, reason: "channel-not-bridged"))
             return plan
         }
-        let sender = gate.party(envelope.sender.address)
         for member in room.members where member.adapter != conversation.adapter {
-            let party = Party(address: nil, org: self.routing.adapterOrgs[member.adapter])
-            let decision = gate.decide(
-                PolicyRequest(
-                    kind: envelope.kind, from: sender, to: party,
-                    senderAuthenticated: !envelope.labels.contains(PolicyGate.unauthenticatedLabel)
-                )
-            )
+            let decision = self.decideRoom(envelope, member: member.adapter)
             plan.events.append(
                 .decided(envelope, to: nil, room: room.id, adapter: member.adapter, decision: decision, recovered: self.recovered)
             )
@@ -111,7 +136,7 @@ struct RoutingPlanner {
                 continue
             }
             let target = Delivery.Target.room(room: room.id, channel: member.channel)
-            guard let clearance = gate.clear(envelope, adapter: member.adapter, target: target, decisions: [decision]) else {
+            guard let clearance = self.gate.clear(envelope, adapter: member.adapter, target: target, decisions: [decision]) else {
                 continue
             }
             plan.entries.append(
@@ -121,12 +146,120 @@ struct RoutingPlanner {
         return plan
     }
 
+    /// A notice goes to the original sender only, through the adapter that accepted the original (its
+    /// origin), and only if the gate allows it (the gateway never answers an unauthenticated sender).
+    private func planNotice(_ envelope: Envelope) -> Plan {
+        var plan = Plan()
+        let adapter = envelope.origin.adapter
+        let decision = self.decideNotice(envelope)
+        plan.events.append(
+            .decided(
+                envelope, to: envelope.recipients.map(\.description), room: nil, adapter: adapter, decision: decision,
+                recovered: self.recovered
+            )
+        )
+        // Nobody is told about a notice that was denied: no notice is ever about a notice.
+        guard decision.isAllowed else {
+            plan.denied += 1
+            return plan
+        }
+        guard self.deliverable.contains(adapter) else {
+            plan.events.append(self.undeliverable(envelope, to: nil, adapter: adapter, reason: "adapter-cannot-deliver"))
+            return plan
+        }
+        let target = Delivery.Target.direct(envelope.recipients)
+        if let clearance = self.gate.clear(envelope, adapter: adapter, target: target, decisions: [decision]) {
+            plan.entries.append(OutboxEntry(clearance: clearance, envelope: envelope, conversation: Self.conversation(envelope, envelope.recipients)))
+        }
+        return plan
+    }
+
+    /// A notice must be the gateway's, about an item, to exactly that item's sender.
+    func decideNotice(_ envelope: Envelope) -> PolicyDecision {
+        let to = envelope.recipients.count == 1 && envelope.notice != nil ? envelope.recipients[0] : GatewayIdentity.address
+        return self.gate.decide(self.request(envelope, to: self.gate.party(to)))
+    }
+
+    // MARK: - Deciding a queued delivery again
+
+    /// Decides a queued delivery under the gate in force (the policy changed since it was cleared, or it was
+    /// replayed from the dead letters). Recipients now denied are dropped from the delivery and told; the
+    /// rest keep going with a new clearance.
+    func redecide(_ item: OutboxItem) -> Redecision {
+        var result = Redecision()
+        let envelope = item.envelope
+        var decisions: [PolicyDecision] = []
+        var target = item.target
+        func record(_ decision: PolicyDecision, to: [String]?, room: String?) {
+            var event = AuditEvent.decided(envelope, to: to, room: room, adapter: item.adapter, decision: decision, recovered: false)
+            event.redecided = true
+            result.events.append(event)
+        }
+        switch item.target {
+        case .direct(let recipients) where envelope.kind == .notice:
+            let decision = self.decideNotice(envelope)
+            record(decision, to: recipients.map(\.description), room: nil)
+            if decision.isAllowed { decisions.append(decision) } else { result.denied += 1 }
+        case .direct(let recipients):
+            var still: [Address] = []
+            var denied: [Address] = []
+            for recipient in recipients {
+                let decision = self.decideDirect(envelope, to: recipient)
+                record(decision, to: [recipient.description], room: nil)
+                if decision.isAllowed {
+                    still.append(recipient)
+                    decisions.append(decision)
+                } else {
+                    denied.append(recipient)
+                    result.denied += 1
+                }
+            }
+            target = .direct(still)
+            if !denied.isEmpty, let notice = self.notice(about: envelope, denied, .policyChanged, "\(item.id)") {
+                result.notices.append(notice)
+            }
+        case .room(let room, _):
+            let decision = self.decideRoom(envelope, member: item.adapter)
+            record(decision, to: nil, room: room)
+            if decision.isAllowed { decisions.append(decision) } else { result.denied += 1 }
+        }
+        if !decisions.isEmpty {
+            result.clearance = self.gate.clear(envelope, adapter: item.adapter, target: target, decisions: decisions)
+        }
+        return result
+    }
+
+    // MARK: - Helpers
+
+    /// Ordering key: deliveries with the same adapter and conversation leave in enqueue order.
+    static func conversation(_ envelope: Envelope, _ recipients: [Address]) -> String {
+        "direct:\(envelope.sender.address.canonical)>" + recipients.map(\.canonical).sorted().joined(separator: ",")
+    }
+
+    /// The notice owed to `envelope`'s sender, or nil when this kind of item warrants none (presence,
+    /// receipts, notices themselves) or its adapter has no way to answer (an inbound-only webhook).
+    func notice(about envelope: Envelope, _ recipients: [Address], _ reason: Notice.Reason, _ discriminator: String) -> Envelope? {
+        guard self.deliverable.contains(envelope.origin.adapter) else { return nil }
+        switch envelope.kind {
+        case .message, .edit, .retraction: break
+        case .subscription where envelope.subscription == .request: break
+        default: return nil
+        }
+        guard envelope.sender.address != GatewayIdentity.address else { return nil }
+        return Notice.envelope(about: envelope, recipients: recipients, reason: reason, discriminator: discriminator)
+    }
+
     /// Why an allowed envelope still cannot go out through `adapter`, or nil.
     private func problem(_ envelope: Envelope, adapter: String) -> String? {
         if envelope.hops.contains(adapter) || envelope.origin.adapter == adapter { return "loop" }
         if !self.deliverable.contains(adapter) { return "adapter-cannot-deliver" }
         if envelope.kind == .presence || envelope.kind == .subscription, !self.presenceCarriers.contains(adapter) {
             return "kind-not-carried"
+        }
+        if envelope.kind == .edit || envelope.kind == .retraction {
+            guard let original = envelope.reference?.envelope,
+                self.deliveredOriginals[original]?.contains(adapter) == true
+            else { return "original-not-delivered-here" }
         }
         return nil
     }
@@ -142,6 +275,7 @@ struct RoutingPlanner {
         case "channel-not-bridged": "the channel is not a member of any bridged room (routes.toml [[room]])"
         case "loop": "the envelope already crossed this adapter"
         case "kind-not-carried": "the destination's protocol has no presence or subscriptions"
+        case "original-not-delivered-here": "an edit or retraction goes only where its original was delivered"
         default: "the adapter has no outbound side"
         }
         return event

@@ -39,28 +39,23 @@ final class Gateway: Sendable {
     }
 
     var router: InboxRouter {
-        let adapters = self.adapters
         var router = InboxRouter(
             store: self.store, audit: self.audit, runtime: self.runtime,
             deliverable: Set(self.adapters.values.filter(\.canDeliver).map(\.name)), metrics: self.metrics,
             inboxBell: self.inboxBell, outboxBells: self.outboxBells, logger: self.logger
         )
         router.presenceCarriers = Set(self.adapters.values.filter(\.carriesPresence).map(\.name))
-        router.onDenied = { envelope, recipients, why in
-            await adapters[envelope.origin.adapter]?.notDelivered(envelope, to: recipients, because: why)
-        }
         return router
     }
 
     func worker(for adapter: any Adapter) -> DeliveryWorker {
-        let adapters = self.adapters
         var worker = DeliveryWorker(
-            adapter: adapter, store: self.store, audit: self.audit, settings: self.config.daemon.delivery,
-            metrics: self.metrics, bell: self.outboxBells[adapter.name] ?? Doorbell(), logger: self.logger
+            adapter: adapter, store: self.store, audit: self.audit, runtime: self.runtime,
+            settings: self.config.daemon.delivery, metrics: self.metrics,
+            bell: self.outboxBells[adapter.name] ?? Doorbell(), inboxBell: self.inboxBell, logger: self.logger
         )
-        worker.onDeadLettered = { envelope, recipients, why in
-            await adapters[envelope.origin.adapter]?.notDelivered(envelope, to: recipients, because: why)
-        }
+        worker.deliverable = Set(self.adapters.values.filter(\.canDeliver).map(\.name))
+        worker.presenceCarriers = Set(self.adapters.values.filter(\.carriesPresence).map(\.name))
         return worker
     }
 

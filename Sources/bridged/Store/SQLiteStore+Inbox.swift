@@ -15,25 +15,45 @@ extension SQLiteStore: InboxStore {
             ) {
                 return .duplicate(EnvelopeID(rawValue: existing))
             }
-            try db.execute(
-                sql: "INSERT INTO idempotency (origin_adapter, native_id, envelope_id, accepted_at) VALUES (?, ?, ?, ?)",
-                arguments: [
-                    envelope.origin.adapter, envelope.origin.nativeID, envelope.id.rawValue,
-                    envelope.receivedAt.timeIntervalSince1970,
-                ]
-            )
-            try db.execute(
-                sql: "INSERT INTO inbox (envelope_id, envelope, received_at) VALUES (?, ?, ?)",
-                arguments: [envelope.id.rawValue, data, envelope.receivedAt.timeIntervalSince1970]
-            )
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO id_map (adapter, native_id, envelope_id, conversation) VALUES (?, ?, ?, ?)",
-                arguments: [
-                    envelope.origin.adapter, envelope.origin.nativeID, envelope.id.rawValue,
-                    envelope.conversation?.channel,
-                ]
-            )
+            try Self.insertAccepted(envelope, data: data, db: db)
             return .accepted(envelope.id)
+        }
+    }
+
+    /// Idempotency key (with the sender's canonical address), inbox row and id map row of a new envelope.
+    static func insertAccepted(_ envelope: Envelope, data: Data, db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO idempotency (origin_adapter, native_id, envelope_id, accepted_at, sender)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                envelope.origin.adapter, envelope.origin.nativeID, envelope.id.rawValue,
+                envelope.receivedAt.timeIntervalSince1970, envelope.sender.address.canonical,
+            ]
+        )
+        try db.execute(
+            sql: "INSERT INTO inbox (envelope_id, envelope, received_at) VALUES (?, ?, ?)",
+            arguments: [envelope.id.rawValue, data, envelope.receivedAt.timeIntervalSince1970]
+        )
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO id_map (adapter, native_id, envelope_id, conversation) VALUES (?, ?, ?, ?)",
+            arguments: [
+                envelope.origin.adapter, envelope.origin.nativeID, envelope.id.rawValue, envelope.conversation?.channel,
+            ]
+        )
+    }
+
+    /// Puts the gateway's notices into the inbox inside the caller's transaction, so a notice exists exactly
+    /// when the decision or dead letter it reports was committed. Idempotent on the notice's origin.
+    static func insertNotices(_ notices: [Envelope], db: Database) throws {
+        for notice in notices {
+            let known = try String.fetchOne(
+                db, sql: "SELECT envelope_id FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
+                arguments: [notice.origin.adapter, notice.origin.nativeID]
+            )
+            guard known == nil else { continue }
+            try Self.insertAccepted(notice, data: try EnvelopeCoding.encode(notice), db: db)
         }
     }
 
@@ -103,6 +123,33 @@ extension SQLiteStore {
             try Row.fetchOne(
                 db, sql: "SELECT origin_adapter, native_id FROM idempotency WHERE envelope_id = ?", arguments: [envelope.rawValue]
             ).map { Origin(adapter: $0["origin_adapter"], nativeID: $0["native_id"]) }
+        }
+    }
+
+    /// The canonical sender of an accepted envelope (nil for one accepted before senders were kept).
+    func author(of envelope: EnvelopeID) async throws -> String? {
+        try await self.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT sender FROM idempotency WHERE envelope_id = ?", arguments: [envelope.rawValue])
+        }
+    }
+
+    /// The adapters an envelope was delivered through (each delivery's native id is in the id map).
+    func deliveredAdapters(of envelopes: [EnvelopeID]) async throws -> [EnvelopeID: Set<String>] {
+        guard !envelopes.isEmpty else { return [:] }
+        return try await self.pool.read { db in
+            let marks = Array(repeating: "?", count: envelopes.count).joined(separator: ",")
+            var result: [EnvelopeID: Set<String>] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.envelope_id, m.adapter FROM id_map m JOIN idempotency i ON i.envelope_id = m.envelope_id
+                    WHERE m.envelope_id IN (\(marks)) AND m.adapter != i.origin_adapter
+                    """,
+                arguments: StatementArguments(envelopes.map(\.rawValue))
+            ) {
+                result[EnvelopeID(rawValue: row["envelope_id"]), default: []].insert(row["adapter"])
+            }
+            return result
         }
     }
 

@@ -8,26 +8,30 @@ extension SQLiteStore: OutboxStore {
     func commitRouting(_ commits: [RoutingCommit]) async throws {
         let rows = try commits.map { commit in
             try commit.entries.map { entry in
-                (entry, try EnvelopeCoding.encode(entry.envelope), try Self.encodeTarget(entry.clearance.target))
+                (
+                    entry, try EnvelopeCoding.encode(entry.envelope), try Self.encodeTarget(entry.clearance.target),
+                    try Self.encodeClearance(entry.clearance.stored)
+                )
             }
         }
         let now = Date().timeIntervalSince1970
         try await self.pool.write { db in
             for (commit, entries) in zip(commits, rows) {
                 try db.execute(sql: "DELETE FROM inbox WHERE envelope_id = ?", arguments: [commit.envelopeID.rawValue])
-                for (entry, envelope, target) in entries {
+                for (entry, envelope, target, clearance) in entries {
                     try db.execute(
                         sql: """
                             INSERT INTO outbox (envelope_id, adapter, conversation, target, envelope, attempts,
-                                                next_attempt_at, created_at)
-                            VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+                                                next_attempt_at, created_at, clearance)
+                            VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
                             """,
                         arguments: [
                             entry.envelope.id.rawValue, entry.clearance.adapter, entry.conversation, target, envelope,
-                            now, now,
+                            now, now, clearance,
                         ]
                     )
                 }
+                try Self.insertNotices(commit.notices, db: db)
                 try Self.insertIndex(commit.index, db: db)
             }
         }
@@ -46,7 +50,8 @@ extension SQLiteStore: OutboxStore {
                         WHERE adapter = ? AND next_attempt_at > ?
                         GROUP BY conversation
                     )
-                    SELECT o.seq, o.envelope, o.adapter, o.target, o.conversation, o.attempts, o.created_at
+                    SELECT o.seq, o.envelope, o.adapter, o.target, o.conversation, o.attempts, o.created_at,
+                           o.clearance
                     FROM outbox o LEFT JOIN waiting w ON w.conversation = o.conversation
                     WHERE o.adapter = ? AND o.next_attempt_at <= ? AND (w.first_seq IS NULL OR o.seq < w.first_seq)
                     ORDER BY o.seq LIMIT ?
@@ -60,7 +65,8 @@ extension SQLiteStore: OutboxStore {
                     target: try Self.decodeTarget(row["target"]),
                     conversation: row["conversation"],
                     attempts: row["attempts"],
-                    createdAt: Date(timeIntervalSince1970: row["created_at"])
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                    clearance: Self.decodeClearance(row["clearance"])
                 )
             }
         }
@@ -73,10 +79,19 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    func settle(_ settlements: [Settlement], index: [AuditIndexEntry]) async throws {
+    func settle(_ settlements: [Settlement], notices: [Envelope] = [], index: [AuditIndexEntry]) async throws {
+        let recleared = try settlements.map { settlement -> (Data, Data)? in
+            guard case .recleared(_, let clearance, let target) = settlement else { return nil }
+            return (try Self.encodeClearance(clearance), try Self.encodeTarget(target))
+        }
         try await self.pool.write { db in
-            for settlement in settlements {
+            for (settlement, encoded) in zip(settlements, recleared) {
                 switch settlement {
+                case .recleared(let id, _, _):
+                    guard let (clearance, target) = encoded else { continue }
+                    try db.execute(
+                        sql: "UPDATE outbox SET clearance = ?, target = ? WHERE seq = ?", arguments: [clearance, target, id]
+                    )
                 case .delivered(let id, let nativeID):
                     if let nativeID {
                         try db.execute(
@@ -98,8 +113,9 @@ extension SQLiteStore: OutboxStore {
                         sql: """
                             INSERT OR REPLACE INTO dead_letters
                                 (seq, envelope_id, adapter, conversation, target, envelope, attempts, created_at,
-                                 dead_at, reason)
-                            SELECT seq, envelope_id, adapter, conversation, target, envelope, ?, created_at, ?, ?
+                                 dead_at, reason, clearance)
+                            SELECT seq, envelope_id, adapter, conversation, target, envelope, ?, created_at, ?, ?,
+                                   clearance
                             FROM outbox WHERE seq = ?
                             """,
                         arguments: [attempts, at.timeIntervalSince1970, reason, id]
@@ -107,6 +123,7 @@ extension SQLiteStore: OutboxStore {
                     try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id])
                 }
             }
+            try Self.insertNotices(notices, db: db)
             try Self.insertIndex(index, db: db)
         }
     }
@@ -143,7 +160,8 @@ extension SQLiteStore: DeadLetterStore {
 
     func replayDeadLetter(_ id: Int64, now: Date) async throws -> Bool {
         try await self.pool.write { db in
-            // The replayed delivery keeps its sequence number, so it stays ordered within its conversation.
+            // The replayed delivery keeps its sequence number, so it stays ordered within its conversation, and
+            // loses its clearance: the worker asks the gate in force before it goes anywhere.
             try db.execute(
                 sql: """
                     INSERT INTO outbox (seq, envelope_id, adapter, conversation, target, envelope, attempts,

@@ -101,7 +101,24 @@ final class SQLiteStore: Sendable {
         migrator.registerMigration("v3-idempotency-by-envelope") { db in
             try db.execute(sql: "CREATE INDEX idempotency_envelope ON idempotency(envelope_id)")
         }
+        migrator.registerMigration("v4-clearances-and-authors") { db in
+            // A queued row keeps the clearance it was enqueued with (NULL: decide again before any attempt);
+            // an accepted envelope keeps its sender's canonical address, so edits are checked for authorship.
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN clearance BLOB;
+                    ALTER TABLE dead_letters ADD COLUMN clearance BLOB;
+                    ALTER TABLE idempotency ADD COLUMN sender TEXT;
+                    """
+            )
+        }
         return migrator
+    }
+
+    static func encodeClearance(_ clearance: StoredClearance) throws -> Data { try JSONEncoder().encode(clearance) }
+    static func decodeClearance(_ data: Data?) -> StoredClearance {
+        // A row without a readable clearance is decided again, never delivered on trust.
+        data.flatMap { try? JSONDecoder().decode(StoredClearance.self, from: $0) } ?? .undecided
     }
 
     static func encodeTarget(_ target: Delivery.Target) throws -> Data { try JSONEncoder().encode(target) }

@@ -14,12 +14,16 @@ protocol InboxStore: Sendable {
     func envelopeID(adapter: String, nativeID: String) async throws -> EnvelopeID?
     /// Where an accepted envelope came from.
     func origin(of envelope: EnvelopeID) async throws -> Origin?
+    /// The canonical address of an accepted envelope's sender.
+    func author(of envelope: EnvelopeID) async throws -> String?
+    /// The adapters each envelope was delivered through.
+    func deliveredAdapters(of envelopes: [EnvelopeID]) async throws -> [EnvelopeID: Set<String>]
 }
 
 /// The per-destination outbox with retries and dead letters.
 protocol OutboxStore: Sendable {
-    /// In one transaction: removes decided envelopes from the inbox, enqueues their cleared deliveries and
-    /// records the audit index rows of the decisions.
+    /// In one transaction: removes decided envelopes from the inbox, enqueues their cleared deliveries with
+    /// their clearances, puts the notices to their senders into the inbox and records the audit index rows.
     func commitRouting(_ commits: [RoutingCommit]) async throws
     /// Deliveries due for one adapter in sequence order, leaving out every item queued behind an earlier item
     /// of its conversation that waits for a retry: the caller delivers them in order and stops a conversation
@@ -27,8 +31,9 @@ protocol OutboxStore: Sendable {
     func dueDeliveries(adapter: String, now: Date, limit: Int) async throws -> [OutboxItem]
     /// The earliest time anything queued for the adapter becomes due.
     func nextDue(adapter: String) async throws -> Date?
-    /// In one transaction: applies delivery outcomes and records their audit index rows.
-    func settle(_ settlements: [Settlement], index: [AuditIndexEntry]) async throws
+    /// In one transaction: applies delivery outcomes, puts the notices about given-up or newly denied
+    /// deliveries into the inbox, and records their audit index rows.
+    func settle(_ settlements: [Settlement], notices: [Envelope], index: [AuditIndexEntry]) async throws
     func outboxDepth(adapter: String) async throws -> Int
 }
 
@@ -36,7 +41,8 @@ protocol OutboxStore: Sendable {
 protocol DeadLetterStore: Sendable {
     func deadLetters(limit: Int) async throws -> [DeadLetter]
     func deadLetter(id: Int64) async throws -> DeadLetter?
-    /// Moves a dead letter back into the outbox, due now. Returns false when no such dead letter exists.
+    /// Moves a dead letter back into the outbox, due now and undecided: the worker asks the gate in force
+    /// before delivering it. Returns false when no such dead letter exists.
     func replayDeadLetter(_ id: Int64, now: Date) async throws -> Bool
 }
 
@@ -85,6 +91,8 @@ struct OutboxEntry: Sendable {
 struct RoutingCommit: Sendable {
     var envelopeID: EnvelopeID
     var entries: [OutboxEntry]
+    /// Notices to the sender (denied recipients), stored in the same transaction.
+    var notices: [Envelope] = []
     var index: [AuditIndexEntry]
 }
 
@@ -98,6 +106,8 @@ struct OutboxItem: Sendable, Hashable {
     /// Attempts made so far.
     var attempts: Int
     var createdAt: Date
+    /// The clearance it was enqueued (or last re-decided) with.
+    var clearance: StoredClearance = .undecided
 }
 
 enum Settlement: Sendable, Hashable {
@@ -105,6 +115,9 @@ enum Settlement: Sendable, Hashable {
     case delivered(id: Int64, nativeID: String? = nil)
     case retry(id: Int64, attempts: Int, nextAttempt: Date, error: String)
     case deadLetter(id: Int64, attempts: Int, reason: String, at: Date)
+    /// The gate in force decided the row again (the policy changed): its new clearance and the recipients
+    /// still cleared. Applied before the row's other settlement in the same transaction.
+    case recleared(id: Int64, clearance: StoredClearance, target: Delivery.Target)
 }
 
 struct DeadLetter: Sendable, Hashable {

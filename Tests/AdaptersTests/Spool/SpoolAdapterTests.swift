@@ -1,5 +1,5 @@
 import Adapters
-import BridgeModel
+@_spi(DeliveryWorker) import BridgeModel
 import Foundation
 import Testing
 

@@ -1,5 +1,5 @@
 import Adapters
-import BridgeModel
+@_spi(DeliveryWorker) import BridgeModel
 import Foundation
 import Testing
 
@@ -29,10 +29,16 @@ struct XMPPMessageTranslatorTests {
         #expect(envelope.recipients.map(\.description) == ["bob@globex.test"])
         #expect(envelope.origin == Origin(adapter: "acme-xmpp", nativeID: "alice@acme.test/phone\tm1"))
         // A denial is answered to the full JID it came from (an error to a bare JID is dropped by the server).
-        let errors = self.translator.nonDelivery(envelope, recipients: envelope.recipients, because: .denied("no"))
+        let notice = Notice.envelope(about: envelope, recipients: envelope.recipients, reason: .denied, discriminator: "t")
+        let errors = self.translator.notice(
+            Delivery(id: 9, envelope: notice, adapter: "acme-xmpp", target: .direct(notice.recipients), attempt: 1)
+        )
         #expect(errors.first?[attribute: "to"] == "alice@acme.test/phone")
         #expect(errors.first?[attribute: "id"] == "m1")
         #expect(errors.first?[attribute: "from"] == #"bob\40globex.test@partners.acme.test"#)
+        #expect(errors.first?[attribute: "type"] == "error")
+        let text = errors.first?.element(named: "error")?.element(named: "text")?.text
+        #expect(text == "bridged gateway: Your message to bob@globex.test was not delivered: the gateway's policy does not allow it.")
         #expect(envelope.body == "hi" && envelope.subject == "S" && envelope.thread == "t9" && envelope.kind == .message)
     }
 

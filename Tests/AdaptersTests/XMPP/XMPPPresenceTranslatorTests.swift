@@ -1,5 +1,5 @@
 import Adapters
-import BridgeModel
+@_spi(DeliveryWorker) import BridgeModel
 import Foundation
 import Testing
 
@@ -99,12 +99,16 @@ struct XMPPPresenceTranslatorTests {
     @Test("a refused subscription request is answered with unsubscribed from the contact; refused presence is not")
     func nonDelivery() throws {
         let request = try self.envelope("<presence from='alice@acme.test' to='\(Self.bob)' type='subscribe'/>")
-        let answers = self.translator.nonDelivery(request, recipients: request.recipients)
+        func noticeAnswers(_ envelope: Envelope) -> [XMLElement] {
+            let notice = Notice.envelope(about: envelope, recipients: envelope.recipients, reason: .denied, discriminator: "t")
+            return self.translator.notice(Delivery(id: 1, envelope: notice, adapter: "acme-xmpp", target: .direct(notice.recipients), attempt: 1))
+        }
+        let answers = noticeAnswers(request)
         #expect(answers.count == 1)
         #expect(answers.first?[attribute: "type"] == "unsubscribed")
         #expect(answers.first?[attribute: "from"] == Self.bob && answers.first?[attribute: "to"] == "alice@acme.test")
         let presence = try self.envelope("<presence from='alice@acme.test/x' to='\(Self.bob)'/>")
-        #expect(self.translator.nonDelivery(presence, recipients: presence.recipients).isEmpty)
+        #expect(noticeAnswers(presence).isEmpty)
     }
 
     @Test("disco#info on the component names a gateway and its features; on a contact, a client; unknown queries get service-unavailable")

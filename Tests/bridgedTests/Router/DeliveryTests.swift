@@ -92,7 +92,7 @@ struct DeliveryTests {
 }
 
 extension DeliveryTests {
-    @Test("a chat user whose message the gate denies gets a signed notice back in their own chat, naming the reason")
+    @Test("a chat user whose message the gate denies gets a signed notice from the gateway in their own chat, through the pipeline")
     func denialNoticeToChatSender() async throws {
         let sink = HookSink()
         let port = try await sink.start()
@@ -105,9 +105,18 @@ extension DeliveryTests {
         try await fixture.stop()
         await sink.stop()
         let notice = try #require(await sink.state.texts.first)
-        #expect(notice.contains("Your message to bob@globex.test was not delivered"), "\(notice)")
-        #expect(notice.contains("no rule allows it"), "\(notice)")
-        #expect(await sink.state.senders == ["bob@globex.test"])
+        // Written for the sender: no rule internals, no list of the orgs the gateway federates with.
+        #expect(notice == "Your message to bob@globex.test was not delivered: the gateway's policy does not allow it.")
+        // The gateway is its author, never the person who was not reached.
+        #expect(await sink.state.senders == ["bridged@gateway.invalid"])
+        // A notice is an envelope like any other: accepted, decided by the gate, delivered, all audited.
+        let records = try fixture.auditRecords()
+        let accepted = try #require(records.first { ($0["native_id"] as? String)?.hasPrefix("bridged-notice:") == true })
+        let id = try #require(accepted["envelope"] as? String)
+        let mine = records.filter { $0["envelope"] as? String == id }.compactMap { $0["event"] as? String }
+        #expect(mine == ["accepted", "decided", "delivered"])
+        let decided = try #require(records.first { $0["envelope"] as? String == id && $0["event"] as? String == "decided" })
+        #expect((decided["decision"] as? [String: Any])?["rules"] as? [String] == ["default:notice-to-sender"])
         let headers = try #require(await sink.state.headers.first)
         #expect(headers["x-bridged-signature"]?.hasPrefix("v1=") == true)
     }

@@ -36,7 +36,7 @@ extension EmailAdapter {
                 }
                 do {
                     _ = try await sink.accept(envelope)
-                } catch let error as AcceptError where error.reason == .senderOutsideOrg {
+                } catch let error as AcceptError where error.isRefusal {
                     let kept = try self.keep(bytes, uid: uid)
                     await sink.reject(
                         InboundRejection(
@@ -124,7 +124,7 @@ extension EmailAdapter {
             )
         }
         var labels: Set<String> = []
-        if case .unverified = email.authentication { labels.insert("unauthenticated") }
+        if case .unverified = email.authentication { labels.insert(EnvelopeLabel.unauthenticated) }
         let envelope = Envelope(
             origin: Origin(adapter: self.name, nativeID: email.messageID),
             kind: .message,

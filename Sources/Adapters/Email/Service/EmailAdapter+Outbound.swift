@@ -12,6 +12,7 @@ extension EmailAdapter {
             throw .permanent("rooms-not-supported", "bridged rooms are not carried by email")
         }
         let envelope = delivery.envelope
+        if envelope.kind == .notice { return try await self.deliverNotice(delivery, smtp: smtp) }
         var transient: [String] = []
         var permanent: [String] = []
         var sentIDs: [String] = []
@@ -81,7 +82,12 @@ extension EmailAdapter {
         let name = envelope.sender.labelledName
         let subject = state.subject.map { $0.lowercased().hasPrefix("re:") ? $0 : "Re: \($0)" }
             ?? envelope.subject ?? "Message from \(name)"
-        let body = envelope.kind == .edit ? "Correction:\n\n\(envelope.body)" : envelope.body
+        let body = switch envelope.kind {
+        case .edit: "Correction:\n\n\(envelope.body)"
+        // Mail cannot be taken back: the recipient is told, in the thread, that the sender withdrew it.
+        case .retraction: "\(name) withdrew an earlier message in this conversation."
+        default: envelope.body
+        }
         return OutboundEmail(
             from: .init(displayName: name, address: from),
             to: [.init(address: recipient)],
@@ -97,33 +103,39 @@ extension EmailAdapter {
         )
     }
 
-    /// Tells an email sender that their message will not reach some recipients: a short mail from the
-    /// gateway's postmaster, threaded under theirs, marked `Auto-Submitted` so no responder answers it.
-    public func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async {
-        let postmaster = self.postmaster
-        guard let smtp = self.smtp, envelope.kind == .message,
-            let messageID = OutboundEmail.MessageID("notice.\(envelope.id.rawValue)@\(self.addressing.mailDomain)")
-        else { return }
-        let why = switch because {
-        case .denied(let reason): "the gateway's policy does not allow it: \(reason)"
-        case .failed(let reason): "delivery was given up: \(reason)"
-        }
-        let list = recipients.map(\.description).joined(separator: ", ")
-        let notice = OutboundEmail(
-            from: .init(displayName: "bridged gateway", address: postmaster),
-            to: [.init(address: envelope.sender.address)],
-            subject: "Not delivered: \(envelope.subject ?? "your message")",
+    /// A notice to an email sender about their own message: a short mail from the gateway's postmaster,
+    /// threaded under theirs, marked `Auto-Submitted: auto-replied` (RFC 3834) so no responder answers it,
+    /// with an empty return path so nothing bounces back. The gate lets notices go only to a sender whose
+    /// mail was authenticated.
+    func deliverNotice(_ delivery: Delivery, smtp: SMTPClient) async throws(DeliveryFailure) -> DeliveryReceipt {
+        guard let notice = delivery.envelope.notice, case .direct(let recipients) = delivery.target,
+            let recipient = recipients.first,
+            let messageID = OutboundEmail.MessageID("\(delivery.deliveryKey)@\(self.addressing.mailDomain)")
+        else { throw .permanent("notice-malformed", "a notice must name its original and one recipient") }
+        let original = OutboundEmail.MessageID(notice.original.origin.nativeID)
+        let email = OutboundEmail(
+            from: .init(displayName: GatewayIdentity.displayName, address: self.postmaster),
+            to: [.init(address: recipient)],
+            subject: "Not delivered: \(notice.originalSubject ?? "your message")",
             messageID: messageID,
-            inReplyTo: OutboundEmail.MessageID(envelope.origin.nativeID),
-            references: [OutboundEmail.MessageID(envelope.origin.nativeID)].compactMap { $0 },
-            date: Date(),
-            text: "Your message to \(list) was not delivered: \(why).",
-            extraHeaders: [.init(.autoSubmitted, "auto-replied"), .init(.bridgedEnvelope, envelope.id.rawValue)]
+            inReplyTo: original,
+            references: [original].compactMap { $0 },
+            date: delivery.envelope.receivedAt,
+            text: notice.text,
+            extraHeaders: [.init(.autoSubmitted, "auto-replied"), .init(.bridgedEnvelope, delivery.envelope.id.rawValue)]
         )
+        let result: SMTPSubmissionResult
         do {
-            _ = try await smtp.submit(MIMEComposer.render(notice), envelope: SMTPEnvelope(mailFrom: nil, recipients: [envelope.sender.address]))
+            result = try await smtp.submit(MIMEComposer.render(email), envelope: SMTPEnvelope(mailFrom: nil, recipients: [recipient]))
         } catch {
-            self.logger.notice("could not send a non-delivery notice", metadata: ["error": "\(error.shortDescription)"])
+            let failure = "\(recipient): \(error.shortDescription)"
+            throw error.isTransient ? .transient("smtp-deferred", failure) : .permanent("smtp-rejected", failure)
+        }
+        switch result.outcomes[recipient] {
+        case .accepted?: return DeliveryReceipt(nativeID: messageID.value)
+        case .permanent(let reply)?: throw .permanent("smtp-rejected", "\(recipient): \(reply)")
+        case .transient(let reply)?: throw .transient("smtp-deferred", "\(recipient): \(reply)")
+        case nil: throw .transient("smtp-deferred", "\(recipient): the server gave no answer for this recipient")
         }
     }
 }

@@ -84,8 +84,8 @@ public struct WebhookAdapter: Adapter {
             let outcome: AcceptOutcome
             do {
                 outcome = try await sink.accept(envelope)
-            } catch let error as AcceptError where error.reason == .senderOutsideOrg {
-                throw WebhookError.senderOutsideOrg(error.detail)
+            } catch let error as AcceptError where error.isRefusal {
+                throw WebhookError.refused(error)
             } catch {
                 self.logger.error("inbox commit failed", metadata: ["adapter": "\(self.name)", "error": "\(error)"])
                 throw WebhookError.storeUnavailable()

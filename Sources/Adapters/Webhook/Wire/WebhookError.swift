@@ -1,3 +1,5 @@
+import BridgeModel
+
 /// Why an inbound webhook request was refused. `shortDescription` is the audit reason code.
 public struct WebhookError: Error, Hashable, Sendable, CustomStringConvertible {
     enum Code: Hashable, Sendable {
@@ -8,7 +10,8 @@ public struct WebhookError: Error, Hashable, Sendable, CustomStringConvertible {
         case malformedJSON
         case invalidField(String)
         case unsupportedKind(String)
-        case senderOutsideOrg
+        /// The gateway refused the item (``AcceptError``): its reason code.
+        case refused(String)
         case storeUnavailable
         case unknownAdapter
     }
@@ -26,7 +29,7 @@ public struct WebhookError: Error, Hashable, Sendable, CustomStringConvertible {
         WebhookError(.bodyTooLarge, detail: "the body is larger than \(limit) bytes")
     }
 
-    public static func senderOutsideOrg(_ detail: String) -> WebhookError { WebhookError(.senderOutsideOrg, detail: detail) }
+    public static func refused(_ error: AcceptError) -> WebhookError { WebhookError(.refused(error.reason.rawValue), detail: error.detail) }
     public static func storeUnavailable() -> WebhookError {
         WebhookError(.storeUnavailable, detail: "the message could not be stored; retry later")
     }
@@ -41,7 +44,7 @@ public struct WebhookError: Error, Hashable, Sendable, CustomStringConvertible {
         case .malformedJSON: "malformed-json"
         case .invalidField: "invalid-field"
         case .unsupportedKind: "unsupported-kind"
-        case .senderOutsideOrg: "sender-outside-org"
+        case .refused(let reason): reason
         case .storeUnavailable: "store-unavailable"
         case .unknownAdapter: "unknown-adapter"
         }
@@ -54,7 +57,7 @@ public struct WebhookError: Error, Hashable, Sendable, CustomStringConvertible {
         case .bodyTooLarge: 413
         case .malformedJSON: 400
         case .invalidField, .unsupportedKind: 422
-        case .senderOutsideOrg: 403
+        case .refused: 403
         case .storeUnavailable: 503
         case .unknownAdapter: 404
         }
@@ -70,7 +73,8 @@ public struct WebhookError: Error, Hashable, Sendable, CustomStringConvertible {
         case .malformedJSON: base = "the body is not valid JSON of the expected shape"
         case .invalidField(let field): base = "field \(field) is invalid"
         case .unsupportedKind(let kind): base = "kind \"\(kind)\" is not accepted on this adapter"
-        case .senderOutsideOrg: base = "the sender does not belong to this adapter's org"
+        case .refused("sender-outside-org"): base = "the sender does not belong to this adapter's org"
+        case .refused: base = "the gateway refuses this item"
         case .storeUnavailable: base = "the gateway could not store the message"
         case .unknownAdapter: base = "unknown webhook adapter"
         }

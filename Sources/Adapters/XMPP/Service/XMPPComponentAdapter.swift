@@ -196,12 +196,13 @@ public final class XMPPComponentAdapter: Adapter {
     func accept(_ envelope: Envelope, answering stanza: XMLElement, sink: any InboundSink, sender: XMPPComponentSender) async {
         do {
             _ = try await sink.accept(envelope)
-        } catch let error as AcceptError where error.reason == .senderOutsideOrg {
+        } catch let error as AcceptError where error.isRefusal {
             await sink.reject(
                 InboundRejection(adapter: self.name, reason: error.reason.rawValue, nativeID: envelope.origin.nativeID, detail: error.detail)
             )
+            let text = error.reason == .senderOutsideOrg ? "you may not send through this gateway" : "the gateway refuses this item: \(error.detail)"
             await self.reply(
-                XMPPMessageTranslator.error(answering: stanza, type: "auth", condition: "forbidden", text: "you may not send through this gateway"),
+                XMPPMessageTranslator.error(answering: stanza, type: "auth", condition: "forbidden", text: text),
                 via: sender
             )
         } catch {
@@ -213,26 +214,6 @@ public final class XMPPComponentAdapter: Adapter {
                 ),
                 via: sender
             )
-        }
-    }
-
-    /// Answers the sender's message with a stanza error from each remote contact it will not reach:
-    /// `not-allowed` with the gate's reason, or `recipient-unavailable` when delivery was given up.
-    public func notDelivered(_ envelope: Envelope, to recipients: [Address], because: NonDelivery) async {
-        guard let sender = await self.connection.sender else {
-            self.logger.notice("cannot tell the sender about a denial: the component session is down")
-            return
-        }
-        let answers = switch envelope.kind {
-        case .presence, .subscription: self.presence.nonDelivery(envelope, recipients: recipients)
-        default: self.translator.nonDelivery(envelope, recipients: recipients, because: because)
-        }
-        for stanza in answers {
-            do {
-                try await sender.send(stanza)
-            } catch {
-                self.logger.notice("cannot tell the sender about a denial", metadata: ["error": "\(error)"])
-            }
         }
     }
 
@@ -252,6 +233,8 @@ public final class XMPPComponentAdapter: Adapter {
         }
         let stanzas = switch envelope.kind {
         case .presence, .subscription: try self.presence.outbound(delivery)
+        case .notice where envelope.notice?.originalKind == .subscription: self.presence.notice(delivery)
+        case .notice: self.translator.notice(delivery)
         default: try self.translator.outbound(delivery)
         }
         guard let sender = await self.connection.sender else {

@@ -17,6 +17,9 @@ public struct XMPPMessageTranslator: Sendable {
 
     static let correction = "urn:xmpp:message-correct:0"
     static let reply = "urn:xmpp:reply:0"
+    static let retraction = "urn:xmpp:message-retract:1"
+    static let fallback = "urn:xmpp:fallback:0"
+    static let hints = "urn:xmpp:hints"
     static let stanzasNamespace = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
     public let adapter: String
@@ -45,10 +48,20 @@ public struct XMPPMessageTranslator: Sendable {
         else {
             return .refuse(type: "cancel", condition: "item-not-found", text: "no remote contact has this address")
         }
+        let id = stanza[attribute: "id"].flatMap { $0.isEmpty ? nil : $0 } ?? "no-id-\(UUID().uuidString)"
+        if let retracted = stanza.element(named: "retract", namespace: Self.retraction)?[attribute: "id"] {
+            // XEP-0424: a retraction of the sender's own earlier message; the fallback body is not carried.
+            return .envelope(
+                Envelope(
+                    origin: Origin(adapter: self.adapter, nativeID: Self.nativeID(from: from, id: id)),
+                    kind: .retraction, sender: Participant(address: sender), recipients: [recipient],
+                    inReplyTo: retracted, body: "", hops: [self.adapter], receivedAt: receivedAt
+                )
+            )
+        }
         guard let body = stanza.element(named: "body")?.text, !body.isEmpty else { return .ignore }
         let correction = stanza.element(named: "replace", namespace: Self.correction)?[attribute: "id"]
         let replyTo = stanza.element(named: "reply", namespace: Self.reply)?[attribute: "id"]
-        let id = stanza[attribute: "id"].flatMap { $0.isEmpty ? nil : $0 } ?? "no-id-\(UUID().uuidString)"
         return .envelope(
             Envelope(
                 origin: Origin(adapter: self.adapter, nativeID: Self.nativeID(from: from, id: id)),
@@ -83,6 +96,19 @@ public struct XMPPMessageTranslator: Sendable {
             message[attribute: "to"] = recipient.description
             message[attribute: "type"] = "chat"
             message[attribute: "id"] = delivery.deliveryKey
+            if envelope.kind == .retraction, let reference = envelope.reference {
+                // XEP-0424: the retraction names the id this user's client knows; a fallback body for clients
+                // without retraction support, and a hint so the server archives it.
+                var retract = XMLElement(name: "retract", namespace: Self.retraction)
+                retract[attribute: "id"] = self.stanzaID(for: reference)
+                message.append(retract)
+                var fallback = XMLElement(name: "fallback", namespace: Self.fallback)
+                fallback[attribute: "for"] = Self.retraction
+                message.append(fallback)
+                message.append(Self.child("body", text: "\(envelope.sender.labelledName) withdrew a message."))
+                message.append(XMLElement(name: "store", namespace: Self.hints))
+                return message
+            }
             if let subject = envelope.subject { message.append(Self.child("subject", text: subject)) }
             message.append(Self.child("body", text: envelope.body))
             if let thread = envelope.thread { message.append(Self.child("thread", text: thread)) }
@@ -97,22 +123,29 @@ public struct XMPPMessageTranslator: Sendable {
         }
     }
 
-    /// The stanza errors telling the sender of `envelope` it will not reach `recipients`: one per recipient,
-    /// from that recipient's component JID, with the original stanza id.
-    public func nonDelivery(_ envelope: Envelope, recipients: [Address], because: NonDelivery) -> [XMLElement] {
-        let (type, condition, reason): (String, String, String) = switch because {
-        case .denied(let reason): ("cancel", "not-allowed", reason)
-        case .failed(let reason): ("wait", "recipient-unavailable", "the gateway could not deliver this message: \(reason)")
+    /// The stanza errors a notice becomes: one per contact the sender's item will not reach, answering
+    /// the sender's own stanza (its full JID and id), with the condition for the reason and the notice's
+    /// text, which says it is the gateway's. RFC 6120 §8.3 makes an error come from the address the
+    /// original was sent to; the text is the gateway's, never the contact's.
+    public func notice(_ delivery: Delivery) -> [XMLElement] {
+        guard let notice = delivery.envelope.notice, case .direct(let senders) = delivery.target, let sender = senders.first else {
+            return []
+        }
+        let (type, condition): (String, String) = switch notice.reason {
+        case .denied, .policyChanged: ("cancel", "not-allowed")
+        case .refused: ("cancel", "recipient-unavailable")
+        case .gaveUp: ("wait", "recipient-unavailable")
+        case .unreachable: ("cancel", "service-unavailable")
         }
         // RFC 6121 §8.5.2.1.1: an error sent to a bare JID is dropped, so answer the full JID it came from.
-        let (sender, id) = Self.split(nativeID: envelope.origin.nativeID)
-        return recipients.compactMap { recipient in
+        let (fullJID, id) = Self.split(nativeID: notice.original.origin.nativeID)
+        return notice.about.compactMap { recipient in
             guard let from = try? JIDEscaping.jid(for: recipient, component: self.component) else { return nil }
             var original = XMLElement(name: "message", namespace: ComponentStateMachine.namespace)
-            original[attribute: "from"] = sender ?? envelope.sender.address.description
+            original[attribute: "from"] = fullJID ?? sender.description
             original[attribute: "to"] = from.description
             original[attribute: "id"] = id
-            return Self.error(answering: original, type: type, condition: condition, text: reason)
+            return Self.error(answering: original, type: type, condition: condition, text: "bridged gateway: \(notice.text)")
         }
     }
 

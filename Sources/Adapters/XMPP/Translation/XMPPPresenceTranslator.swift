@@ -106,11 +106,15 @@ public struct XMPPPresenceTranslator: Sendable {
     /// What tells a local user that a subscription request will not be answered by the contact (the gate
     /// denied it, or the contact's system has no presence): `unsubscribed` from the contact (§3.2). Denied
     /// presence updates are dropped silently, as a server does for an unauthorized subscriber.
-    public func nonDelivery(_ envelope: Envelope, recipients: [Address]) -> [XMLElement] {
-        guard envelope.kind == .subscription, envelope.subscription == .request else { return [] }
-        return recipients.compactMap { recipient in
+    /// A notice about a subscription request that will not reach its contacts becomes their `unsubscribed`
+    /// answer (RFC 6121 §3.2), so the requester's client stops waiting.
+    public func notice(_ delivery: Delivery) -> [XMLElement] {
+        guard let notice = delivery.envelope.notice, notice.originalKind == .subscription,
+            case .direct(let senders) = delivery.target, let sender = senders.first
+        else { return [] }
+        return notice.about.compactMap { recipient in
             guard let from = try? self.contactJID(recipient) else { return nil }
-            return Self.subscription(from: from.description, to: envelope.sender.address.description, action: .deny)
+            return Self.subscription(from: from.description, to: sender.description, action: .deny)
         }
     }
 
