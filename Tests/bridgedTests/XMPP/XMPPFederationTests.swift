@@ -1,5 +1,6 @@
 import Foundation
 import PeerHarness
+import PolicyGate
 import Testing
 
 @testable import bridged
@@ -130,6 +131,51 @@ struct XMPPFederationTests {
         }
         #expect(!denied.isEmpty)
         #expect(denied.allSatisfy { $0["kind"] as? String != "message" })
+    }
+
+    @Test("after a reload that stops presence, alice's login probe is decided by the gate and refused: nothing answers from a cache")
+    func probeIsDecidedAfterReload() async throws {
+        let (prosody, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+        let bob = try self.user("bob@globex.test", "bobpw", prosody, ["--until", "body:done", "--wait", "60"])
+        try await bob.waitForOutput("\"ready\": true")
+        let subscribe = try self.user("alice@acme.test", "alicepw", prosody, [
+            "--subscribe", Self.bobForAlice,
+            "--until", "subscribed:\(Self.bobForAlice)", "--until", "presence:\(Self.bobForAlice):available", "--wait", "20",
+        ])
+        #expect(try await subscribe.waitForExit() == 0, "\(subscribe.output)\n\(bob.output)")
+
+        let messagesOnly = Self.openPolicy + "\nkinds = [\"message\"]\n"
+        try messagesOnly.write(to: fixture.root.appendingPathComponent("policy.toml"), atomically: true, encoding: .utf8)
+        guard case .applied = await fixture.gateway.reload() else {
+            Issue.record("the reload was not applied")
+            try await fixture.stop()
+            await prosody.stop()
+            return
+        }
+        let revision = await fixture.gateway.runtime.routing.gate.revision
+        // alice logs in again: her server probes bob's contact at once, then her message goes through.
+        let alice = try self.user("alice@acme.test", "alicepw", prosody, ["--send", Self.bobForAlice, "done", "--wait", "20"])
+        #expect(try await bob.waitForExit() == 0, "\(bob.output)")
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        try await eventually("the pipeline is idle") { try await fixture.quiescent() }
+        try await fixture.stop()
+        await prosody.stop()
+
+        let records = try fixture.auditRecords()
+        let reload = try #require(records.lastIndex { $0["event"] as? String == "config-loaded" })
+        let after = records[(reload + 1)...]
+        let presenceDecisions = after.filter {
+            $0["event"] as? String == "decided" && $0["kind"] as? String == "presence" && $0["from"] as? String == "alice@acme.test"
+        }
+        #expect(!presenceDecisions.isEmpty, "alice's probe was not decided after the reload")
+        for decision in presenceDecisions {
+            let body = try #require(decision["decision"] as? [String: Any])
+            #expect(body["effect"] as? String == "deny" && body["revision"] as? String == revision, "\(decision)")
+        }
+        let presenceEnvelopes = Set(after.filter { $0["kind"] as? String == "presence" }.compactMap { $0["envelope"] as? String })
+        #expect(!after.contains { $0["event"] as? String == "delivered" && presenceEnvelopes.contains($0["envelope"] as? String ?? "") })
+        #expect(!alice.output.contains("\"presence\": \"\(Self.bobForAlice.replacingOccurrences(of: "\\", with: "\\\\"))\""), "\(alice.output)")
     }
 
     static let lobby = """

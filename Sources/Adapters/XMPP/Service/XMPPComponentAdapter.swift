@@ -25,10 +25,6 @@ public final class XMPPComponentAdapter: Adapter {
 
     actor Connection {
         var sender: XMPPComponentSender?
-        /// The presence last delivered from each remote contact to each local user, keyed
-        /// `contact|user`: what a probe is answered with (RFC 6121 §4.3.2).
-        var lastPresence: [String: PresenceUpdate] = [:]
-
         /// Per session: which of our occupants are in which room (`occupant|room`), our nicks per room,
         /// and the real address behind each nick the listener has seen.
         var joined: Set<String> = []
@@ -60,13 +56,6 @@ public final class XMPPComponentAdapter: Adapter {
             (self.ownNicks[room] ?? [], self.occupants[room] ?? [:])
         }
 
-        func remember(_ update: PresenceUpdate, from contact: Address, to user: Address) {
-            self.lastPresence["\(contact)|\(user)"] = update
-        }
-
-        func presence(of contact: Address, for user: Address) -> PresenceUpdate? {
-            self.lastPresence["\(contact)|\(user)"]
-        }
     }
 
     public init(
@@ -154,14 +143,10 @@ public final class XMPPComponentAdapter: Adapter {
             case .refuse(let type, let condition, let text):
                 await self.refuse(stanza, type: type, condition: condition, text: text, sink: sink, sender: sender)
             case .envelope(let envelope): await self.accept(envelope, answering: stanza, sink: sink, sender: sender)
-            case .probe(let user, let contact, let envelope):
-                if let known = await self.connection.presence(of: contact, for: envelope.sender.address) {
-                    // Answered from what already crossed the gate from this contact to this user.
-                    let from = (try? JIDEscaping.jid(for: contact, component: self.settings.component))?.description
-                    await self.reply(XMPPPresenceTranslator.stanza(from: from ?? "", to: user.description, update: known), via: sender)
-                } else {
-                    await self.accept(envelope, answering: stanza, sink: sink, sender: sender)
-                }
+            case .probe(_, _, let envelope):
+                // Never answered from a cache: the probe crosses the gate to the contact's side, whose own
+                // server answers, and that answer crosses the gate back like any presence.
+                await self.accept(envelope, answering: stanza, sink: sink, sender: sender)
             }
         case "iq":
             guard let type = stanza[attribute: "type"], type == "get" || type == "set" else { return }
@@ -239,11 +224,6 @@ public final class XMPPComponentAdapter: Adapter {
         }
         guard let sender = await self.connection.sender else {
             throw .transient("not-connected", "the component session to the XMPP server is down")
-        }
-        if envelope.kind == .presence, let update = envelope.presence, update.availability != .probe,
-            case .direct(let recipients) = delivery.target
-        {
-            for user in recipients { await self.connection.remember(update, from: envelope.sender.address, to: user) }
         }
         do {
             for stanza in stanzas { try await sender.send(stanza) }

@@ -12,7 +12,8 @@ public struct XMPPPresenceTranslator: Sendable {
     public enum Inbound: Hashable, Sendable {
         case envelope(Envelope)
         /// The server asks for a remote contact's current presence on the user's behalf (§4.3). The adapter
-        /// answers from what it last delivered, or asks the contact's side with a probe envelope.
+        /// never answers from a cache: the probe envelope crosses the gate to the contact's side, whose
+        /// answer comes back through the gate.
         case probe(user: JID, contact: Address, envelope: Envelope)
         case refuse(type: String, condition: String, text: String)
         case ignore
