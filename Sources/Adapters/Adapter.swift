@@ -23,8 +23,26 @@ public protocol Adapter: Sendable {
     /// adapter that cannot answer a sender throws a permanent failure).
     /// - Throws: ``DeliveryFailure``: transient ones are retried with backoff, permanent ones dead-lettered.
     func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt
+
+    /// Who a line delivered into `channel` would reach right now, so the delivery worker can have each
+    /// person decided before the line goes in. A read-only question: it never sends anything.
+    func roomAudience(channel: String) async -> RoomAudience
 }
 
 extension Adapter {
     public var carriesPresence: Bool { false }
+
+    /// Protocols that do not say who is in a channel: the audience routes.toml declares is decided.
+    public func roomAudience(channel: String) async -> RoomAudience { .undisclosed }
+}
+
+/// Who is in a bridged channel, as the adapter's protocol tells it.
+public enum RoomAudience: Hashable, Sendable {
+    /// The protocol does not name the people in a channel (chat webhooks, spools).
+    case undisclosed
+    /// These people would receive a line now (their real addresses), plus occupants whose real address
+    /// the room hides (named by their nick), who can be decided only as unknown parties.
+    case people([Address], hidden: [String])
+    /// The adapter cannot tell yet (the room's roster has not arrived): ask again later.
+    case unknown(String)
 }

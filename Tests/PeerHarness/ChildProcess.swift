@@ -53,6 +53,15 @@ public final class ChildProcess: @unchecked Sendable {
         return self.process.terminationStatus
     }
 
+    /// Ends the program (SIGTERM, then SIGKILL after a bounded wait) if it still runs; safe to call twice.
+    public func stop() async {
+        guard self.process.isRunning else { return }
+        kill(self.process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while self.process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+
     /// The repository's `Tests/peers` folder, where helper scripts live.
     public static var peersDirectory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("peers")

@@ -103,6 +103,7 @@ struct RoutesFile: Decodable {
         struct Member: Decodable {
             var adapter: String
             var channel: String
+            var audience: [String]?
         }
 
         var id: String

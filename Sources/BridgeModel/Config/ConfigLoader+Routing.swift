@@ -56,12 +56,21 @@ extension ConfigLoader {
                     self.report(name, "\(memberKey).adapter", "unknown adapter \"\(member.adapter)\" (no such file in adapters.d)")
                 }
                 if member.channel.isEmpty { self.report(name, "\(memberKey).channel", "must not be empty") }
+                for (audienceIndex, subject) in (member.audience ?? []).enumerated() {
+                    let audienceKey = "\(memberKey).audience[\(audienceIndex)]"
+                    if subject.hasPrefix("org:") {
+                        let org = String(subject.dropFirst(4))
+                        if orgs.orgs[org] == nil { self.report(name, audienceKey, "unknown org \"\(org)\" (not in orgs.toml)") }
+                    } else if (try? Address(parsing: subject)) == nil {
+                        self.report(name, audienceKey, "an audience is org:NAME or an address, not \"\(subject)\"")
+                    }
+                }
                 let value = RoutesConfig.Room.Member(adapter: member.adapter, channel: member.channel)
                 if let other = channels[value] {
                     self.report(name, "\(memberKey).channel", "channel \(member.channel) on \(member.adapter) is already in room \(other)")
                 }
                 channels[value] = room.id
-                members.append(value)
+                members.append(.init(adapter: member.adapter, channel: member.channel, audience: member.audience ?? []))
             }
             rooms.append(.init(id: room.id, members: members))
         }

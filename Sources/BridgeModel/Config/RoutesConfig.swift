@@ -16,10 +16,16 @@ public struct RoutesConfig: Sendable, Hashable {
         public struct Member: Sendable, Hashable {
             public var adapter: String
             public var channel: String
+            /// Who a line in this channel reaches, for protocols that do not say who is in a channel (chat
+            /// webhooks, spools): `org:NAME` subjects and addresses, each decided by the gate. Empty means
+            /// the adapter's own org. Where the protocol names the people (XMPP occupants' real JIDs), each
+            /// person present is decided as well, at delivery.
+            public var audience: [String]
 
-            public init(adapter: String, channel: String) {
+            public init(adapter: String, channel: String, audience: [String] = []) {
                 self.adapter = adapter
                 self.channel = channel
+                self.audience = audience
             }
         }
 

@@ -20,9 +20,12 @@ public struct Delivery: Hashable, Sendable {
     public let target: Target
     /// 1 for the first try.
     public let attempt: Int
+    /// For a room whose protocol names its occupants: the people the gate allowed this line to reach. The
+    /// adapter sends only while everyone in the room is one of them.
+    public let audience: Set<Address>?
 
     @_spi(DeliveryWorker)
-    public init(id: Int64, envelope: Envelope, adapter: String, target: Target, attempt: Int) {
+    public init(id: Int64, envelope: Envelope, adapter: String, target: Target, attempt: Int, audience: Set<Address>? = nil) {
         self.id = id
         var envelope = envelope
         switch target {
@@ -33,6 +36,7 @@ public struct Delivery: Hashable, Sendable {
         self.adapter = adapter
         self.target = target
         self.attempt = attempt
+        self.audience = audience
     }
 
     /// A stable id for this delivery that a destination can deduplicate on.

@@ -51,9 +51,6 @@ struct DeliveryWorker: Sendable {
             guard let clearance = self.clearance(for: item, routing: routing, events: &events, settlements: &settlements, notices: &notices) else {
                 continue
             }
-            let delivery = Delivery(
-                id: item.id, envelope: item.envelope, adapter: item.adapter, target: clearance.target, attempt: attempt
-            )
             var event = AuditEvent(.delivered)
             event.envelope = item.envelope.id.rawValue
             event.adapter = item.adapter
@@ -61,6 +58,11 @@ struct DeliveryWorker: Sendable {
             if case .direct(let recipients) = clearance.target { event.to = recipients.map(\.description) }
             if case .room(let room, _) = clearance.target { event.room = room }
             do {
+                let audience = try await self.roomAudience(for: clearance.target, item: item, routing: routing, events: &events)
+                let delivery = Delivery(
+                    id: item.id, envelope: item.envelope, adapter: item.adapter, target: clearance.target, attempt: attempt,
+                    audience: audience
+                )
                 let receipt = try await self.adapter.deliver(delivery)
                 event.detail = receipt.nativeID.map { "native id \($0)" }
                 settlements.append(.delivered(id: item.id, nativeID: receipt.nativeID))
@@ -131,6 +133,38 @@ struct DeliveryWorker: Sendable {
         events.append(event)
         self.metrics.deadLettered(item.adapter)
         return nil
+    }
+
+    /// For a room whose protocol names its occupants, each person in it now is decided (audited as a
+    /// `decided` record naming the room and the person); the line goes in only if every one is allowed, and
+    /// the adapter sends it only while the room holds no one else. Occupants whose real address the room
+    /// hides are unknown parties and are denied. - Returns: the people cleared, or nil where the protocol
+    /// does not name them (the audience routes.toml declares was decided at routing).
+    private func roomAudience(
+        for target: Delivery.Target, item: OutboxItem, routing: Routing, events: inout [AuditEvent]
+    ) async throws(DeliveryFailure) -> Set<Address>? {
+        guard case .room(let room, let channel) = target else { return nil }
+        switch await self.adapter.roomAudience(channel: channel) {
+        case .undisclosed:
+            return nil
+        case .unknown(let why):
+            throw .transient("room-roster-unknown", why)
+        case .people(let people, let hidden):
+            let planner = self.planner(routing)
+            var denied: [String] = []
+            for person in people {
+                let decision = planner.decideDirect(item.envelope, to: person)
+                events.append(.decided(item.envelope, to: [person.description], room: room, adapter: item.adapter, decision: decision, recovered: false))
+                if !decision.isAllowed { denied.append(person.description) }
+            }
+            // No policy can apply to someone whose org is unknown: a hidden occupant keeps the line out.
+            denied += hidden.map { nick in "\(channel)/\(nick) (the room hides who this is)" }
+            guard denied.isEmpty else {
+                self.metrics.denied(item.envelope.origin.adapter)
+                throw .permanent("room-audience-denied", "the policy does not allow this line to reach \(denied.joined(separator: ", "))")
+            }
+            return Set(people)
+        }
     }
 
     private func planner(_ routing: Routing) -> RoutingPlanner {

@@ -58,9 +58,25 @@ struct RoutingPlanner {
         self.gate.decide(self.request(envelope, to: self.gate.party(recipient)))
     }
 
-    /// A room line is decided for the org of the member channel it would reach.
-    func decideRoom(_ envelope: Envelope, member adapter: String) -> PolicyDecision {
-        self.gate.decide(self.request(envelope, to: Party(address: nil, org: self.routing.adapterOrgs[adapter])))
+    /// A room line is decided for the audience of the member channel it would reach: each subject the
+    /// member declares in routes.toml (`org:NAME` or a person), or the org of the member's adapter.
+    /// - Returns: each subject with its decision.
+    func decideRoom(_ envelope: Envelope, member: RoutesConfig.Room.Member) -> [(String, PolicyDecision)] {
+        guard !member.audience.isEmpty else {
+            let org = self.routing.adapterOrgs[member.adapter]
+            return [("org:\(org ?? "?")", self.gate.decide(self.request(envelope, to: Party(address: nil, org: org))))]
+        }
+        return member.audience.map { subject in
+            let party: Party
+            if subject.hasPrefix("org:") {
+                party = Party(address: nil, org: String(subject.dropFirst(4)))
+            } else if let address = try? Address(parsing: subject) {
+                party = self.gate.party(address)
+            } else {
+                party = Party(address: nil, org: nil)
+            }
+            return (subject, self.gate.decide(self.request(envelope, to: party)))
+        }
     }
 
     // MARK: - Routing
@@ -123,11 +139,16 @@ struct RoutingPlanner {
             return plan
         }
         for member in room.members where member.adapter != conversation.adapter {
-            let decision = self.decideRoom(envelope, member: member.adapter)
-            plan.events.append(
-                .decided(envelope, to: nil, room: room.id, adapter: member.adapter, decision: decision, recovered: self.recovered)
-            )
-            guard decision.isAllowed else {
+            let decisions = self.decideRoom(envelope, member: member)
+            for (subject, decision) in decisions {
+                plan.events.append(
+                    .decided(
+                        envelope, to: member.audience.isEmpty ? nil : [subject], room: room.id, adapter: member.adapter,
+                        decision: decision, recovered: self.recovered
+                    )
+                )
+            }
+            guard decisions.allSatisfy({ $0.1.isAllowed }) else {
                 plan.denied += 1
                 continue
             }
@@ -136,7 +157,7 @@ struct RoutingPlanner {
                 continue
             }
             let target = Delivery.Target.room(room: room.id, channel: member.channel)
-            guard let clearance = self.gate.clear(envelope, adapter: member.adapter, target: target, decisions: [decision]) else {
+            guard let clearance = self.gate.clear(envelope, adapter: member.adapter, target: target, decisions: decisions.map(\.1)) else {
                 continue
             }
             plan.entries.append(
@@ -218,10 +239,23 @@ struct RoutingPlanner {
             if !denied.isEmpty, let notice = self.notice(about: envelope, denied, .policyChanged, "\(item.id)") {
                 result.notices.append(notice)
             }
-        case .room(let room, _):
-            let decision = self.decideRoom(envelope, member: item.adapter)
-            record(decision, to: nil, room: room)
-            if decision.isAllowed { decisions.append(decision) } else { result.denied += 1 }
+        case .room(let room, let channel):
+            let member = self.routing.rooms[ConversationRef(adapter: item.adapter, channel: channel)]?.members
+                .first { $0.adapter == item.adapter && $0.channel == channel }
+            guard let member else {
+                // The room left routes.toml since the line was queued: it goes nowhere.
+                result.denied += 1
+                break
+            }
+            let memberDecisions = self.decideRoom(envelope, member: member)
+            for (subject, decision) in memberDecisions {
+                record(decision, to: member.audience.isEmpty ? nil : [subject], room: room)
+            }
+            if memberDecisions.allSatisfy({ $0.1.isAllowed }) {
+                decisions = memberDecisions.map(\.1)
+            } else {
+                result.denied += 1
+            }
         }
         if !decisions.isEmpty {
             result.clearance = self.gate.clear(envelope, adapter: item.adapter, target: target, decisions: decisions)

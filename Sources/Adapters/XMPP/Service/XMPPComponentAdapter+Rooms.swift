@@ -18,7 +18,7 @@ extension XMPPComponentAdapter {
             guard let seen = XMPPRoomTranslator.occupant(stanza),
                 stanza[attribute: "to"].flatMap({ try? JID(parsing: $0) })?.bare == self.room.listener.bare
             else { return }
-            await self.connection.saw(room: seen.room, nick: seen.nick, real: seen.real, leaving: seen.leaving)
+            await self.connection.saw(seen, component: self.settings.component)
             return
         }
         let room = stanza[attribute: "from"].flatMap { try? JID(parsing: $0) }?.bare.description ?? ""
@@ -51,6 +51,14 @@ extension XMPPComponentAdapter {
         return false
     }
 
+    /// Who is in a bridged room now, as the listener sees it, so each person can be decided.
+    public func roomAudience(channel: String) async -> RoomAudience {
+        guard let audience = await self.connection.audience(channel) else {
+            return .unknown("the gateway's listener has not received the room's occupant list yet")
+        }
+        return .people(audience.people, hidden: audience.hidden)
+    }
+
     func deliverToRoom(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
         guard delivery.envelope.kind == .message || delivery.envelope.kind == .edit else {
             return DeliveryReceipt(nativeID: nil)
@@ -60,6 +68,13 @@ extension XMPPComponentAdapter {
             throw .transient("not-connected", "the component session to the XMPP server is down")
         }
         guard let room = message[attribute: "to"] else { throw .permanent("room-jid-malformed", "no room") }
+        // Every person in the room now must be one the gate allowed this line to reach; someone who joined
+        // since the decision means deciding again.
+        guard let cleared = delivery.audience, let present = await self.connection.audience(room), present.hidden.isEmpty,
+            present.people.allSatisfy(cleared.contains)
+        else {
+            throw .transient("room-audience-changed", "the room's occupants changed since the line was cleared")
+        }
         do {
             try await self.joinIfNeeded(occupant: occupant, room: room, nick: nick, via: sender)
             try await sender.send(message)

@@ -26,16 +26,19 @@ public final class XMPPComponentAdapter: Adapter {
     actor Connection {
         var sender: XMPPComponentSender?
         /// Per session: which of our occupants are in which room (`occupant|room`), our nicks per room,
-        /// and the real address behind each nick the listener has seen.
+        /// who every other occupant is (their real address, nil when the room hides it), and the rooms whose
+        /// roster is complete (the listener's own presence arrived).
         var joined: Set<String> = []
         var ownNicks: [String: Set<String>] = [:]
-        var occupants: [String: [String: Address]] = [:]
+        var occupants: [String: [String: Address?]] = [:]
+        var rosterComplete: Set<String> = []
 
         func set(_ sender: XMPPComponentSender?) {
             self.sender = sender
             self.joined = []
             self.ownNicks = [:]
             self.occupants = [:]
+            self.rosterComplete = []
         }
 
         /// Records that `occupant` is joining `room` as `nick`; false if it already was.
@@ -44,18 +47,31 @@ public final class XMPPComponentAdapter: Adapter {
             return self.joined.insert("\(occupant)|\(room)").inserted
         }
 
-        func saw(room: String, nick: String, real: Address?, leaving: Bool) {
-            if leaving {
-                self.occupants[room]?[nick] = nil
-            } else if let real {
-                self.occupants[room, default: [:]][nick] = real
+        /// An occupant presence the listener saw. The component's own occupants are not people.
+        func saw(_ seen: XMPPRoomTranslator.OccupantPresence, component: String) {
+            if seen.isSelf { self.rosterComplete.insert(seen.room) }
+            if seen.leaving {
+                self.occupants[seen.room]?[seen.nick] = nil
+            } else if seen.realDomain != component, !seen.isSelf {
+                self.occupants[seen.room, default: [:]][seen.nick] = .some(seen.real)
             }
         }
 
         func roomView(_ room: String) -> (own: Set<String>, occupants: [String: Address]) {
-            (self.ownNicks[room] ?? [], self.occupants[room] ?? [:])
+            (self.ownNicks[room] ?? [], (self.occupants[room] ?? [:]).compactMapValues { $0 })
         }
 
+        /// Who a line into `room` reaches now: nil until the roster is complete.
+        func audience(_ room: String) -> (people: [Address], hidden: [String])? {
+            guard self.rosterComplete.contains(room) else { return nil }
+            let own = self.ownNicks[room] ?? []
+            var people: [Address] = []
+            var hidden: [String] = []
+            for (nick, real) in (self.occupants[room] ?? [:]).sorted(by: { $0.key < $1.key }) where !own.contains(nick) {
+                if let real { people.append(real) } else { hidden.append(nick) }
+            }
+            return (people, hidden)
+        }
     }
 
     public init(

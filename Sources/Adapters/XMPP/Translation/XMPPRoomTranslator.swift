@@ -51,16 +51,33 @@ public struct XMPPRoomTranslator: Sendable {
         return presence
     }
 
+    /// What an occupant presence tells the listener (XEP-0045 §7.2.3).
+    public struct OccupantPresence: Hashable, Sendable {
+        public var room: String
+        public var nick: String
+        /// The occupant's real address, when the room shows it and it is a person's.
+        public var real: Address?
+        /// The domain of the real JID the room shows, if any (the component's own occupants have its domain).
+        public var realDomain: String?
+        public var leaving: Bool
+        /// Status 110: the presence is the listener's own, which the room sends after every other occupant's,
+        /// so the roster is complete from then on.
+        public var isSelf: Bool
+    }
+
     /// The real bare JID an occupant presence reveals (`<x xmlns=muc#user><item jid=.../>`), if the room
     /// shows it to the listener.
-    public static func occupant(_ presence: XMLElement) -> (room: String, nick: String, real: Address?, leaving: Bool)? {
+    public static func occupant(_ presence: XMLElement) -> OccupantPresence? {
         guard let fromText = presence[attribute: "from"], let from = try? JID(parsing: fromText), let nick = from.resource,
             let x = presence.element(named: "x", namespace: Self.mucUser)
         else { return nil }
-        let real = x.element(named: "item", namespace: Self.mucUser)?[attribute: "jid"]
-            .flatMap { try? JID(parsing: $0) }
-            .flatMap { jid in jid.local.flatMap { try? Address(local: $0, domain: jid.domain) } }
-        return (from.bare.description, nick, real, presence[attribute: "type"] == "unavailable")
+        let realJID = x.element(named: "item", namespace: Self.mucUser)?[attribute: "jid"].flatMap { try? JID(parsing: $0) }
+        let real = realJID.flatMap { jid in jid.local.flatMap { try? Address(local: $0, domain: jid.domain) } }
+        let isSelf = x.elements(named: "status", namespace: Self.mucUser).contains { $0[attribute: "code"] == "110" }
+        return OccupantPresence(
+            room: from.bare.description, nick: nick, real: real, realDomain: realJID?.domain,
+            leaving: presence[attribute: "type"] == "unavailable", isSelf: isSelf
+        )
     }
 
     /// A `groupchat` message as the listener received it. `ownNicks` are the component's occupants in that
