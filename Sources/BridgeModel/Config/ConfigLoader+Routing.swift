@@ -85,8 +85,8 @@ extension ConfigLoader {
         var ids: Set<String> = []
         for (index, raw) in (file.rule ?? []).enumerated() {
             let key = "rule[\(index)]"
-            if raw.id.isEmpty || raw.id.hasPrefix("default:") {
-                self.report(name, "\(key).id", "a rule id must be non-empty and must not start with \"default:\"")
+            if raw.id.isEmpty || raw.id.hasPrefix(ReservedRuleID.prefix) {
+                self.report(name, "\(key).id", "a rule id must be non-empty and must not start with \"\(ReservedRuleID.prefix)\"")
             }
             if !ids.insert(raw.id).inserted { self.report(name, "\(key).id", "rule id \(raw.id) is used twice") }
             let action = PolicyDocument.Rule.Action(rawValue: raw.action)

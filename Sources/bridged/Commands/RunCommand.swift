@@ -1,3 +1,4 @@
+import Adapters
 import ArgumentParser
 import BridgeModel
 import Foundation
@@ -11,6 +12,12 @@ struct RunCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ConfigOption
+
+    @Option(
+        name: .customLong("ready-file"),
+        help: "Once every listener is bound, write {\"pid\", \"public_port\", \"admin_port\"} as JSON to this file (for supervisors and scripts; with port 0 it tells which ports the kernel chose)."
+    )
+    var readyFile: String?
 
     func run() async throws {
         let config = try self.options.load()
@@ -35,6 +42,19 @@ struct RunCommand: AsyncParsableCommand {
                 "adapters": "\(config.adapters.map(\.name).sorted().joined(separator: ","))",
             ]
         )
+        let readyFile = self.readyFile
+        let announce = Task {
+            let ports = await gateway.ports.bound()
+            logger.notice("listening", metadata: ["public_port": "\(ports.public)", "admin_port": "\(ports.admin)"])
+            guard let readyFile else { return }
+            let json = #"{"admin_port":\#(ports.admin),"pid":\#(getpid()),"public_port":\#(ports.public)}"# + "\n"
+            do {
+                try DurableFile.write(Data(json.utf8), to: URL(fileURLWithPath: readyFile))
+            } catch {
+                logger.error("cannot write the ready file", metadata: ["path": "\(readyFile)", "error": "\(error)"])
+            }
+        }
+        defer { announce.cancel() }
         try await gateway.run(handleSignals: true)
         logger.notice("bridged stopped")
     }

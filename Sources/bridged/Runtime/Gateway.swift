@@ -172,9 +172,29 @@ actor GatewayControl {
 actor ListeningPorts {
     private(set) var publicPort: Int?
     private(set) var adminPort: Int?
+    private var waiters: [CheckedContinuation<(public: Int, admin: Int), Never>] = []
 
-    func setPublic(_ port: Int?) { self.publicPort = port }
-    func setAdmin(_ port: Int?) { self.adminPort = port }
+    func setPublic(_ port: Int?) {
+        self.publicPort = port
+        self.wake()
+    }
+
+    func setAdmin(_ port: Int?) {
+        self.adminPort = port
+        self.wake()
+    }
+
+    /// Suspends until both listeners are bound. - Returns: their ports.
+    func bound() async -> (public: Int, admin: Int) {
+        if let publicPort, let adminPort { return (publicPort, adminPort) }
+        return await withCheckedContinuation { self.waiters.append($0) }
+    }
+
+    private func wake() {
+        guard let publicPort, let adminPort else { return }
+        for waiter in self.waiters { waiter.resume(returning: (publicPort, adminPort)) }
+        self.waiters = []
+    }
 }
 
 enum BridgedVersion {

@@ -22,7 +22,6 @@ struct EmailCrashTests {
         }
         let sink = HookSink()
         let hookPort = try await sink.start()
-        let ports = (public: try Loopback.freePort(), admin: try Loopback.freePort())
         let fixture = try GatewayFixture(
             acmeDeliverURL: "http://127.0.0.1:\(hookPort)/hooks/acme",
             policy: EmailBridgeTests.policy,
@@ -31,20 +30,21 @@ struct EmailCrashTests {
                 "var/secrets/reply.key": "crash-test-key\n",
                 "adapters.d/initech-mail.toml": EmailBridgeTests.adapterFile(EmailBridgeTests.imapSection(dovecot)),
                 "routes.toml": "[[reach]]\norg = \"acme\"\nadapter = \"acme-chat\"\n[[reach]]\norg = \"initech\"\nadapter = \"initech-mail\"\n",
-            ],
-            ports: ports
+            ]
         )
         defer { fixture.remove() }
 
         let first = try DaemonProcess(config: fixture.root)
-        try await first.waitHealthy(adminPort: ports.admin)
+        defer { first.kill() }
+        _ = try await first.waitReady()
         try await eventually("the backlog is being worked through", within: 30) { await sink.state.count >= 5 }
         first.signal(SIGKILL)
         #expect(try await first.waitForExit() == SIGKILL)
         let seenBeforeKill = await sink.state.count
 
         let second = try DaemonProcess(config: fixture.root)
-        try await second.waitHealthy(adminPort: ports.admin)
+        defer { second.kill() }
+        _ = try await second.waitReady()
         try await eventually("every message is marked", within: 60) {
             let messages = try await dovecot.messages(of: DovecotFixture.gateway.user)
             return messages.count == total && messages.allSatisfy { $0.flags.contains("$Bridged") }

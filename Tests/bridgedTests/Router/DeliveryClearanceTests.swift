@@ -92,6 +92,8 @@ struct DeliveryClearanceTests {
             #expect(decision["rules"] as? [String] == ["no-globex-to-alice"])
         }
         #expect(!mine.contains { $0["event"] as? String == "delivered" })
+        // The notice to bob was delivered, and it too was cleared by the gate in force.
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(try fixture.auditRecords())
     }
 
     @Test("an item queued before a reload that still allows it is decided again and delivered, with the new revision on record")
@@ -128,6 +130,7 @@ struct DeliveryClearanceTests {
         #expect((redecided["decision"] as? [String: Any])?["revision"] as? String == after)
         #expect((redecided["decision"] as? [String: Any])?["effect"] as? String == "allow")
         #expect(await globex.state.count == 0, "no notice for a delivered item")
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(records)
     }
 }
 

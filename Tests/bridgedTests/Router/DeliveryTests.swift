@@ -56,6 +56,9 @@ struct DeliveryTests {
         await sink.stop()
         let events = try fixture.auditRecords().compactMap { $0["event"] as? String }
         #expect(events.filter { ["dead-lettered", "replayed", "delivered"].contains($0) } == ["dead-lettered", "replayed", "delivered"])
+        // The replay was decided again under the policy in force before it went out.
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(try fixture.auditRecords())
+        #expect(try fixture.auditRecords().contains { $0["event"] as? String == "decided" && $0["redecided"] as? Bool == true })
     }
 
     @Test("a dead peer is retried until max_attempts, then dead-lettered: queued, never dropped")
@@ -117,6 +120,7 @@ extension DeliveryTests {
         #expect(mine == ["accepted", "decided", "delivered"])
         let decided = try #require(records.first { $0["envelope"] as? String == id && $0["event"] as? String == "decided" })
         #expect((decided["decision"] as? [String: Any])?["rules"] as? [String] == ["default:notice-to-sender"])
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(records)
         let headers = try #require(await sink.state.headers.first)
         #expect(headers["x-bridged-signature"]?.hasPrefix("v1=") == true)
     }

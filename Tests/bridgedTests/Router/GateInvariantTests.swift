@@ -56,6 +56,7 @@ struct GateInvariantTests {
                 break
             }
         }
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(records)
         // a1, r1, a2, and m1's acme half; m1's initech half, d1, d2 and d3 are denied.
         #expect(delivered == 4)
         #expect(fixture.spoolFiles().count == 4)

@@ -9,15 +9,14 @@ struct CrashRecoveryTests {
     @Test("a message accepted before a SIGKILL is delivered exactly once after restart")
     func sigkillBeforeDelivery() async throws {
         let peerPort = try Loopback.freePort()
-        let ports = (public: try Loopback.freePort(), admin: try Loopback.freePort())
         let fixture = try GatewayFixture(
             acmeDeliverURL: "http://127.0.0.1:\(peerPort)/hooks/acme",
-            delivery: "max_attempts = 1000\ninitial_backoff_ms = 100\nmax_backoff_seconds = 1",
-            ports: ports
+            delivery: "max_attempts = 1000\ninitial_backoff_ms = 100\nmax_backoff_seconds = 1"
         )
         defer { fixture.remove() }
         let first = try DaemonProcess(config: fixture.root)
-        try await first.waitHealthy(adminPort: ports.admin)
+        defer { first.kill() }
+        fixture.fixedPublicPort = try await first.waitReady().public
         #expect(try await fixture.post(GatewayFixture.message("evt-crash", text: "survives")).status == 202)
         // The chat system is down: the delivery fails and waits for a retry.
         try await eventually("a delivery attempt failed") {
@@ -29,7 +28,8 @@ struct CrashRecoveryTests {
         let sink = HookSink(port: peerPort)
         _ = try await sink.start()
         let second = try DaemonProcess(config: fixture.root)
-        try await second.waitHealthy(adminPort: ports.admin)
+        defer { second.kill() }
+        _ = try await second.waitReady()
         try await eventually("the message arrived") { await sink.state.texts == ["survives"] }
         second.signal(SIGTERM)
         #expect(try await second.waitForExit() == 0)
@@ -45,11 +45,11 @@ struct CrashRecoveryTests {
 
     @Test("SIGTERM finishes gracefully: exit 0, a stopped record and a final signed checkpoint")
     func sigterm() async throws {
-        let ports = (public: try Loopback.freePort(), admin: try Loopback.freePort())
-        let fixture = try GatewayFixture(ports: ports)
+        let fixture = try GatewayFixture()
         defer { fixture.remove() }
         let daemon = try DaemonProcess(config: fixture.root)
-        try await daemon.waitHealthy(adminPort: ports.admin)
+        defer { daemon.kill() }
+        fixture.fixedPublicPort = try await daemon.waitReady().public
         #expect(try await fixture.post(GatewayFixture.message("evt-term")).status == 202)
         try await eventually("the spool file exists") { fixture.spoolFiles().count == 1 }
         daemon.signal(SIGTERM)
@@ -62,11 +62,11 @@ struct CrashRecoveryTests {
 
     @Test("SIGHUP with a broken policy keeps the running one; a valid edit takes effect")
     func sighupReload() async throws {
-        let ports = (public: try Loopback.freePort(), admin: try Loopback.freePort())
-        let fixture = try GatewayFixture(ports: ports)
+        let fixture = try GatewayFixture()
         defer { fixture.remove() }
         let daemon = try DaemonProcess(config: fixture.root)
-        try await daemon.waitHealthy(adminPort: ports.admin)
+        defer { daemon.kill() }
+        fixture.fixedPublicPort = try await daemon.waitReady().public
         let policy = fixture.root.appendingPathComponent("policy.toml")
         try "[[rule]]\nid = \"broken\"\naction = \"allow\"\nfrom = [\"org:nobody\"]\nto = [\"*\"]\n".write(to: policy, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)

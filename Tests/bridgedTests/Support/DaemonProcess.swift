@@ -10,6 +10,8 @@ final class DaemonProcess: @unchecked Sendable {
     // @unchecked: the Process is only touched from the test's own task.
     let process = Process()
     let log: URL
+    /// Where the daemon writes its bound ports once it listens (`bridged run --ready-file`).
+    let readyFile: URL
 
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["BRIDGED_BINARY"] { return URL(fileURLWithPath: path) }
@@ -42,16 +44,44 @@ final class DaemonProcess: @unchecked Sendable {
 
     init(config: URL) throws {
         try Self.requireBinary()
-        self.log = config.appendingPathComponent("daemon-\(UUID().uuidString).log")
+        let run = UUID().uuidString
+        self.log = config.appendingPathComponent("daemon-\(run).log")
+        self.readyFile = config.appendingPathComponent("daemon-\(run).ready")
         guard FileManager.default.createFile(atPath: self.log.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: self.log.path])
         }
         let handle = try FileHandle(forWritingTo: self.log)
         self.process.executableURL = Self.binary
-        self.process.arguments = ["run", "--config", config.path]
+        self.process.arguments = ["run", "--config", config.path, "--ready-file", self.readyFile.path]
         self.process.standardOutput = handle
         self.process.standardError = handle
         try self.process.run()
+    }
+
+    /// Waits until the daemon has bound its listeners (on ports the kernel chose: the config says port 0)
+    /// and answers `/healthz`. - Returns: the ports it listens on.
+    func waitReady() async throws -> (public: Int, admin: Int) {
+        var ports: (public: Int, admin: Int)?
+        try await eventually("the daemon wrote its ready file") {
+            guard self.process.isRunning else {
+                Issue.record("the daemon exited early: \(self.output)")
+                throw CancellationError()
+            }
+            guard let data = try? Data(contentsOf: self.readyFile),
+                let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let publicPort = json["public_port"] as? Int, let adminPort = json["admin_port"] as? Int
+            else { return false }
+            ports = (publicPort, adminPort)
+            return true
+        }
+        let bound = try #require(ports)
+        try await self.waitHealthy(adminPort: bound.admin)
+        return bound
+    }
+
+    /// Stops the daemon if it still runs (SIGKILL): for `defer`, so a failing test leaves nothing behind.
+    func kill() {
+        if self.process.isRunning { Foundation.kill(self.process.processIdentifier, SIGKILL) }
     }
 
     func waitHealthy(adminPort: Int) async throws {
@@ -67,7 +97,7 @@ final class DaemonProcess: @unchecked Sendable {
         }
     }
 
-    func signal(_ signal: Int32) { kill(self.process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { Foundation.kill(self.process.processIdentifier, signal) }
 
     func waitForExit() async throws -> Int32 {
         try await eventually("the daemon exits") { !self.process.isRunning }

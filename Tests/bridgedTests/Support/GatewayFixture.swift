@@ -15,8 +15,8 @@ final class GatewayFixture: @unchecked Sendable {
     let root: URL
     var gateway: Gateway!
     var running: Task<Void, any Error>?
-    /// Set when the daemon runs as a separate process on known ports.
-    let fixedPublicPort: Int?
+    /// Set when the daemon runs as a separate process: the public port it reported in its ready file.
+    var fixedPublicPort: Int?
     static let secret = "globex-webhook-secret"
 
     /// - Parameters:

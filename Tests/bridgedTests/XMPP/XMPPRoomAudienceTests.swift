@@ -152,5 +152,6 @@ struct XMPPRoomAudienceTests {
         let second = try decisions("lobby-2")
         #expect(second.contains { $0.to == "alice@acme.test" && $0.effect == "deny" && $0.rules == ["no-globex-to-alice"] }, "\(second)")
         #expect(second.contains { $0.to == "carol@acme.test" && $0.effect == "allow" }, "\(second)")
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(records)
     }
 }
