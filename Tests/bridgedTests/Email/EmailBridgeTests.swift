@@ -39,7 +39,7 @@ struct EmailBridgeTests {
         }
     }
 
-    func setUp() async throws -> Peers {
+    func setUp(policy: String = Self.policy) async throws -> Peers {
         let dovecot = try DovecotFixture()
         try await dovecot.waitReady()
         let exim = try EximFixture(EximFixture.Options(lmtpPort: dovecot.lmtpPort))
@@ -48,7 +48,7 @@ struct EmailBridgeTests {
         let hookPort = try await sink.start()
         let gateway = try GatewayFixture(
             acmeDeliverURL: "http://127.0.0.1:\(hookPort)/hooks/acme",
-            policy: Self.policy,
+            policy: policy,
             extraFiles: [
                 "var/secrets/imap.password": DovecotFixture.gateway.password + "\n",
                 "var/secrets/smtp.password": EximFixture.password + "\n",
@@ -204,6 +204,71 @@ struct EmailBridgeTests {
         #expect((denial["decision"] as? [String: Any])?["rules"] as? [String] == ["default:unauthenticated-cross-org-deny"], "\(denial)")
         let kept = try FileManager.default.contentsOfDirectory(atPath: peers.gateway.root.appendingPathComponent("var/rejected/initech-mail").path)
         #expect(kept.count == 3, "\(kept)")
+        // The real ceo is never told about mail someone else sent in their name: the notice is refused.
+        let notice = try #require(records.first { ($0["native_id"] as? String)?.hasPrefix("bridged-notice:") == true })
+        let noticeDecision = try #require(records.first { $0["envelope"] as? String == notice["envelope"] as? String && $0["event"] as? String == "decided" })
+        #expect((noticeDecision["decision"] as? [String: Any])?["rules"] as? [String] == ["default:notice-unauthenticated-deny"])
+        #expect(try peers.exim.deliveryCount() == 0)
+    }
+
+    @Test("carol's authenticated mail to someone policy denies gets a notice from the gateway's postmaster, threaded under it and marked auto-replied")
+    func noticeToAuthenticatedSender() async throws {
+        let peers = try await self.setUp()
+        defer { peers.gateway.remove() }
+        try await peers.dovecot.deliver(
+            to: DovecotFixture.gateway.user,
+            raw: Self.mail(to: "eve=globex.test@bridge.acme.test", id: "carol-denied@initech.test", body: "hello eve"),
+            from: "carol@initech.test"
+        )
+        try await eventually("carol's mailbox got the notice", within: 20) {
+            try await peers.dovecot.messages(of: DovecotFixture.carol.user).count == 1
+        }
+        try await eventually("the pipeline is idle") { try await peers.gateway.quiescent() }
+        let notice = try await self.rawMessages(peers.dovecot, of: DovecotFixture.carol.user)
+        try await peers.stop()
+        let unfolded = notice.replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\n ", with: " ")
+        #expect(unfolded.contains("postmaster@bridge.acme.test"), "\(notice)")
+        #expect(unfolded.contains("Auto-Submitted: auto-replied"), "\(notice)")
+        #expect(unfolded.contains("In-Reply-To: <carol-denied@initech.test>"), "\(notice)")
+        #expect(unfolded.contains("Subject: Not delivered: Quarterly numbers"), "\(notice)")
+        // The body is quoted-printable: join its soft line breaks.
+        let body = unfolded.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=\n", with: "")
+        #expect(body.contains("Your message to eve@globex.test was not delivered: the gateway's policy does not allow it."), "\(notice)")
+        #expect(!unfolded.contains("no rule allows it") && !unfolded.contains("org globex"), "\(notice)")
+        #expect(await peers.sink.state.count == 0)
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(try peers.gateway.auditRecords())
+    }
+
+    @Test("a deny naming alice holds for mail to ALICE=, Alice= and fullwidth ａlice= reply-style addresses")
+    func spellingsOfALocalPerson() async throws {
+        let policy = Self.policy + """
+
+            [[rule]]
+            id = "no-initech-to-alice"
+            action = "deny"
+            from = ["org:initech"]
+            to = ["alice@acme.test"]
+            """
+        let peers = try await self.setUp(policy: policy)
+        defer { peers.gateway.remove() }
+        let spellings = ["ALICE=acme.test", "Alice=acme.test", "ａlice=acme.test", "ａｌｉｃｅ=acme.test"]
+        for (index, spelling) in spellings.enumerated() {
+            try await peers.dovecot.deliver(
+                to: DovecotFixture.gateway.user,
+                raw: Self.mail(to: "\(spelling)@bridge.acme.test", id: "spelling-\(index)@initech.test", body: "spelling \(index)"),
+                from: "carol@initech.test"
+            )
+        }
+        try await eventually("every spelling was decided", within: 20) {
+            try peers.gateway.auditRecords().filter {
+                $0["event"] as? String == "decided" && ($0["native_id"] == nil) && ($0["to"] as? [String]) != nil
+                    && ($0["decision"] as? [String: Any])?["rules"] as? [String] == ["no-initech-to-alice"]
+            }.count == spellings.count
+        }
+        try await eventually("the pipeline is idle") { try await peers.gateway.quiescent() }
+        try await peers.stop()
+        let reachedAlice = await peers.sink.state.texts
+        #expect(reachedAlice.isEmpty, "alice's chat got \(reachedAlice)")
     }
 }
 

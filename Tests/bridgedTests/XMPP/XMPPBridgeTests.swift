@@ -9,8 +9,11 @@ struct XMPPBridgeTests {
     static let remote = #"bob\40globex.test@partners.acme.test"#
 
     /// Prosody for acme, the gateway with the component adapter for acme and a webhook chat for globex.
+    static let policy = GatewayFixture.defaultPolicy.replacingOccurrences(of: "kinds = [\"message\"]", with: "both_ways = true")
+
     func setUp(
-        delivery: String = "max_attempts = 5\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1"
+        delivery: String = "max_attempts = 5\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1",
+        policy: String = Self.policy
     ) async throws -> (ProsodyFixture, HookSink, GatewayFixture) {
         let prosody = try ProsodyFixture()
         try prosody.register("alice", host: "acme.test", password: "alicepw")
@@ -19,7 +22,7 @@ struct XMPPBridgeTests {
         let hookPort = try await sink.start()
         let fixture = try GatewayFixture(
             delivery: delivery,
-            policy: GatewayFixture.defaultPolicy.replacingOccurrences(of: "kinds = [\"message\"]", with: "both_ways = true"),
+            policy: policy,
             extraFiles: [
                 "var/secrets/xmpp.secret": ProsodyFixture.secret + "\n",
                 "adapters.d/acme-xmpp.toml": """
@@ -131,6 +134,39 @@ extension XMPPBridgeTests {
 }
 
 extension XMPPBridgeTests {
+    @Test("a deny naming alice holds for ALICE, Alice, fullwidth and zero-width spellings: her real client gets none, and an allowed ALICE spelling still reaches her")
+    func spellingsCannotBypassADeny() async throws {
+        let policy = Self.policy + """
+
+            [[rule]]
+            id = "no-mallory-to-alice"
+            action = "deny"
+            from = ["mallory@globex.test"]
+            to = ["alice@acme.test"]
+            """
+        let (prosody, sink, fixture) = try await self.setUp(policy: policy)
+        defer { fixture.remove() }
+        let alice = try self.xmppUser(["alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--until-body", "bob says hi", "--wait", "30"])
+        try await alice.waitForOutput("\"ready\": true")
+        let spellings = ["ALICE@acme.test", "Alice@acme.test", "ａｌｉｃｅ@acme.test", "al\u{200B}ice@acme.test"]
+        for (index, spelling) in spellings.enumerated() {
+            let post = GatewayFixture.message("mallory-\(index)", from: "mallory@globex.test", to: spelling, text: "mallory \(index)")
+            #expect(try await fixture.post(post).status == 202)
+        }
+        // bob may write to alice, and the spelling he uses is the one Prosody folds back to her account.
+        #expect(try await fixture.post(GatewayFixture.message("bob-caps", to: "ALICE@acme.test", text: "bob says hi")).status == 202)
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        try await eventually("the pipeline is idle") { try await fixture.quiescent() }
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+        #expect(!alice.output.contains("mallory"), "\(alice.output)")
+        let denied = try fixture.auditRecords().filter {
+            $0["event"] as? String == "decided" && ($0["decision"] as? [String: Any])?["rules"] as? [String] == ["no-mallory-to-alice"]
+        }
+        #expect(denied.count == spellings.count, "\(denied)")
+    }
+
     @Test("a message whose delivery is given up comes back to alice as a recipient-unavailable error, not silence")
     func givenUpReachesSender() async throws {
         let (prosody, sink, fixture) = try await self.setUp()
