@@ -110,5 +110,5 @@ struct AuditEvent: Encodable, Sendable, Hashable {
 }
 
 extension Digest {
-    var hexString: String { self.map { String(format: "%02x", $0) }.joined() }
+    var hexString: String { HexText.lowercase(self) }
 }

@@ -97,10 +97,24 @@ actor AuditLog {
         self.lastSequence = sequence
         self.lastHash = hash
         if self.lastSequence - self.checkpointedSequence >= Int64(self.settings.checkpointRecords) {
-            try self.checkpoint()
+            // The records are on disk: the append succeeded, whatever happens to the checkpoint. A failed
+            // checkpoint is logged and tried again at the next append and by the periodic ticker, which
+            // reports its own failures; throwing here would make callers write the same records again.
+            do {
+                try self.checkpoint()
+            } catch {
+                self.checkpointFailures += 1
+                self.logger.critical(
+                    "records are on disk, but the checkpoint could not be written; it will be retried",
+                    metadata: ["error": "\(error)", "sequence": "\(self.lastSequence)"]
+                )
+            }
         }
         return index
     }
+
+    /// Checkpoints that could not be written after their records were appended (retried since).
+    private(set) var checkpointFailures = 0
 
     /// Signs a checkpoint when records were added since the last one and the time interval has passed.
     func checkpointIfDue() throws {

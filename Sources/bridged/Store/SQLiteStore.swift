@@ -19,7 +19,16 @@ final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after prepareDatabase ran: a
+        // commit would then survive a process crash but not a power loss. Set FULL on the writer connection
+        // itself, now that it exists (the one connection that commits; readers do not write).
+        try self.pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(self.pool)
+    }
+
+    /// The writer connection's `synchronous` setting (2 = FULL), as SQLite reports it.
+    func writerSynchronous() async throws -> Int {
+        try await self.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     static var migrator: DatabaseMigrator {

@@ -58,7 +58,7 @@ struct WebhookAdapterTests {
 
     @Test(
         "unsigned, forged, tampered and replayed requests get 401, no envelope, and a rejection record",
-        arguments: ["missing", "wrong-secret", "tampered", "stale", "garbage"]
+        arguments: ["missing", "wrong-secret", "tampered", "stale", "garbage", "int64-min", "int64-max", "future"]
     )
     func signatures(_ variant: String) async {
         let sink = RecordingSink()
@@ -68,6 +68,10 @@ struct WebhookAdapterTests {
         case "wrong-secret": request = self.signed(Self.message, secret: Secret(bytes: Array("guess".utf8)))
         case "tampered": request.body = Array(Self.message.replacingOccurrences(of: "alice", with: "ceo").utf8)
         case "stale": request = self.signed(Self.message, timestamp: Int64(self.now.timeIntervalSince1970) - 301)
+        // Validly signed extremes must be refused, not trap on arithmetic overflow and kill the daemon.
+        case "int64-min": request = self.signed(Self.message, timestamp: Int64.min)
+        case "int64-max": request = self.signed(Self.message, timestamp: Int64.max)
+        case "future": request = self.signed(Self.message, timestamp: Int64(self.now.timeIntervalSince1970) + 301)
         default: request.headers["x-bridged-signature"] = "v1=zz"
         }
         let response = await self.adapter.handle(request, sink: sink, now: self.now)
@@ -76,6 +80,7 @@ struct WebhookAdapterTests {
         let rejection = await sink.rejections.first
         #expect(rejection?.adapter == "globex-chat")
         #expect(["missing-signature", "bad-signature", "stale-timestamp"].contains(rejection?.reason ?? ""))
+        if variant.hasPrefix("int64") || variant == "future" || variant == "stale" { #expect(rejection?.reason == "stale-timestamp") }
     }
 
     @Test(

@@ -176,3 +176,29 @@ enum Rehash {
         }
     }
 }
+
+extension AuditTamperTests {
+    @Test("a checkpoint that cannot be written after the records are on disk does not make the append fail")
+    func checkpointFailureAfterRecords() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var settings = AuditSettings()
+        settings.checkpointRecords = 1
+        let log = try AuditLog(directory: directory, signingKey: self.key, settings: settings, logger: Logger(label: "test"))
+        // A directory where the checkpoint file should be: every checkpoint write fails.
+        try FileManager.default.createDirectory(at: AuditSegments(directory: directory).checkpointsURL, withIntermediateDirectories: true)
+        var event = AuditEvent(.accepted)
+        event.envelope = "env-1"
+        let index = try await log.append([event])
+        #expect(index.map(\.sequence) == [1], "the append reported its records")
+        #expect(await log.checkpointFailures == 1)
+        #expect(try self.lines(directory).count == 1, "the record is on disk exactly once")
+        // Once the file can be written again, the next append checkpoints.
+        try FileManager.default.removeItem(at: AuditSegments(directory: directory).checkpointsURL)
+        event.envelope = "env-2"
+        _ = try await log.append([event])
+        #expect(await log.checkpointFailures == 1)
+        try await log.close()
+        if case .failure(let problem) = self.verify(directory) { Issue.record("verify failed: \(problem)") }
+    }
+}

@@ -37,6 +37,16 @@ struct OutboxStoreTests {
         return OutboxEntry(clearance: clearance, envelope: envelope, conversation: conversation)
     }
 
+    @Test("the writer connection runs at synchronous = FULL, so a commit survives a power loss, not only a crash")
+    func synchronousFullOnTheWriter() async throws {
+        try await self.withStore { store in
+            #expect(try await store.writerSynchronous() == 2)
+            // Still FULL after transactions that went through the pool's writer.
+            _ = try await store.accept(try self.envelope("sync-1"))
+            #expect(try await store.writerSynchronous() == 2)
+        }
+    }
+
     @Test("the same origin accepted twice is stored once")
     func idempotent() async throws {
         try await self.withStore { store in

@@ -1,4 +1,5 @@
 import Adapters
+import BridgeModel
 import Foundation
 import PeerHarness
 import Testing

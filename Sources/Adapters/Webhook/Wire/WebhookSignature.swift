@@ -18,7 +18,7 @@ public enum WebhookSignature {
         var mac = HMAC<SHA256>(key: key)
         mac.update(data: Array("v1:\(timestamp):".utf8))
         mac.update(data: Array(body))
-        return "v1=" + mac.finalize().map { String(format: "%02x", $0) }.joined()
+        return "v1=" + HexText.lowercase(mac.finalize())
     }
 
     /// Checks a request's signature in constant time.
@@ -47,7 +47,9 @@ public enum WebhookSignature {
         guard HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: signed, using: key) else {
             throw WebhookError(.badSignature)
         }
-        guard abs(Int64(now.timeIntervalSince1970) - timestamp) <= Int64(tolerance) else {
+        // Any signed value is possible here (Int64.min included): compare without a trapping subtraction.
+        let (difference, overflow) = Int64(now.timeIntervalSince1970).subtractingReportingOverflow(timestamp)
+        guard !overflow, difference.magnitude <= UInt64(max(0, tolerance)) else {
             throw WebhookError(.staleTimestamp)
         }
     }

@@ -95,7 +95,7 @@ public struct ComponentStateMachine: Sendable {
 
     /// XEP-0114 §3: lowercase hex of SHA-1 over the stream id followed by the shared secret.
     public static func handshake(streamID: String, secret: Secret) -> String {
-        Insecure.SHA1.hash(data: Array(streamID.utf8) + secret.bytes).map { String(format: "%02x", $0) }.joined()
+        HexText.lowercase(Insecure.SHA1.hash(data: Array(streamID.utf8) + secret.bytes))
     }
 
     private static func describe(_ event: XMPPStreamEvent) -> String {
