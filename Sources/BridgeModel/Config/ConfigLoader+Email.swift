@@ -140,7 +140,5 @@ extension ConfigLoader {
         }
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
+    static func isLoopback(_ host: String) -> Bool { LoopbackHost.contains(host) }
 }

@@ -111,6 +111,9 @@ extension ConfigLoader {
                     self.report(name, "\(key).kinds[\(kindIndex)]", "unknown kind \"\(kind)\" (known: \(known))")
                 }
             }
+            if raw.allow_unauthenticated == true, action != .allow {
+                self.report(name, "\(key).allow_unauthenticated", "only an allow rule can let unauthenticated senders through")
+            }
             guard let action else { continue }
             rules.append(
                 .init(

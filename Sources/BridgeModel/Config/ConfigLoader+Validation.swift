@@ -243,8 +243,12 @@ extension ConfigLoader {
         }
         if let url = raw.deliver_url {
             let lowered = url.lowercased()
-            if URL(string: url)?.host == nil || !(lowered.hasPrefix("https://") || lowered.hasPrefix("http://")) {
+            let parsed = URL(string: url)
+            if parsed?.host == nil || !(lowered.hasPrefix("https://") || lowered.hasPrefix("http://")) {
                 self.report(file, "deliver_url", "must be an http:// or https:// URL with a host")
+            } else if parsed?.user != nil || parsed?.password != nil {
+                // Credentials in a URL end up in logs, process lists and proxies; the outbound side is signed.
+                self.report(file, "deliver_url", "must not carry credentials (user:password@): deliveries are signed with deliver_secret_*")
             }
         }
         if let value = raw.timestamp_tolerance_seconds, value < 1 {

@@ -27,10 +27,8 @@ public struct ListenAddress: Hashable, Sendable, Codable, CustomStringConvertibl
         self.port = port
     }
 
-    /// Loopback only: 127.0.0.0/8, ::1 or localhost.
-    public var isLoopback: Bool {
-        self.host == "localhost" || self.host == "::1" || self.host.hasPrefix("127.")
-    }
+    /// Loopback only: an IPv4 literal in 127.0.0.0/8, ::1 or localhost.
+    public var isLoopback: Bool { LoopbackHost.contains(self.host) }
 
     public var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
 

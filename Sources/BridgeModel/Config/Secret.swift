@@ -38,6 +38,13 @@ public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
             return Secret(bytes: Array(value.utf8))
         case .file(let path):
             let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : directory.appendingPathComponent(path)
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.posixPermissions] as? Int,
+                mode & 0o007 != 0
+            {
+                throw SecretError(
+                    message: "secret file \(url.path) can be read by other users (mode \(String(mode & 0o777, radix: 8))): chmod 600 or 640"
+                )
+            }
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw SecretError(message: "cannot read secret file \(url.path)")
             }

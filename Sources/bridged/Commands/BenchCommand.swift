@@ -147,6 +147,8 @@ enum BenchmarkConfig {
             let url = root.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try contents.write(to: url, atomically: true, encoding: .utf8)
+            // Keys and secrets live under var/: readable by the owner only, as bridged requires.
+            if name.hasPrefix("var/") { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path) }
         }
     }
 }

@@ -64,6 +64,9 @@ struct ConfigFixture {
             let url = self.directory.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try contents.write(to: url, atomically: true, encoding: .utf8)
+            if name.hasPrefix("keys/") || name.hasPrefix("secrets/") {
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+            }
         }
     }
 

@@ -217,4 +217,52 @@ struct ConfigCrossFileTests {
         #expect(issues.contains { $0.key == "rule[0].action" })
         #expect(issues.contains { $0.key == "rule[0].from[0]" })
     }
+
+    @Test("check refuses look-alike loopback hosts, credentials in deliver_url, and allow_unauthenticated on a deny rule")
+    func tricksAreRefused() throws {
+        let admin = try self.issues([
+            "bridged.toml": "[admin]\nlisten = \"127.attacker.example:9480\"\n[audit]\nsigning_key_file = \"keys/audit.key\"\n"
+        ])
+        #expect(admin.contains { $0.key == "admin.listen" }, "\(admin)")
+        let url = try self.issues([
+            "adapters.d/globex-chat.toml": """
+                type = "webhook"
+                org = "globex"
+                secret_file = "secrets/globex.secret"
+                deliver_url = "https://user:hunter2@chat.globex.test/hooks"
+                """
+        ])
+        #expect(url.contains { $0.key == "deliver_url" && $0.message.contains("credentials") }, "\(url)")
+        #expect(!url.map(\.description).joined().contains("hunter2"), "the password is not repeated in the error")
+        let rule = try self.issues([
+            "policy.toml": """
+                [[rule]]
+                id = "odd"
+                action = "deny"
+                from = ["org:globex"]
+                to = ["org:acme"]
+                allow_unauthenticated = true
+                """
+        ])
+        #expect(rule.contains { $0.key == "rule[0].allow_unauthenticated" }, "\(rule)")
+        for host in ["127.0.0.1", "127.1.2.3", "localhost", "::1"] { #expect(LoopbackHost.contains(host), "\(host)") }
+        for host in ["127.attacker.example", "127.0.0.1.nip.io", "1270.0.0.1", "128.0.0.1", "127.0.0", "0.0.0.0"] {
+            #expect(!LoopbackHost.contains(host), "\(host)")
+        }
+    }
+
+    @Test("a secret file other users can read is refused, naming the file and the mode")
+    func worldReadableSecret() throws {
+        let fixture = try ConfigFixture()
+        defer { fixture.remove() }
+        let secret = fixture.directory.appendingPathComponent("secrets/globex.secret")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: secret.path)
+        do {
+            _ = try ConfigLoader.load(directory: fixture.directory, environment: [:])
+            Issue.record("a world-readable secret file was accepted")
+        } catch {
+            let issue = try #require(error.issues.first { $0.file == "adapters.d/globex-chat.toml" })
+            #expect(issue.message.contains("can be read by other users (mode 644)"), "\(issue)")
+        }
+    }
 }
