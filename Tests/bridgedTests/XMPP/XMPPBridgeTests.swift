@@ -17,6 +17,8 @@ struct XMPPBridgeTests {
     ) async throws -> (ProsodyFixture, HookSink, GatewayFixture) {
         let prosody = try ProsodyFixture()
         try prosody.register("alice", host: "acme.test", password: "alicepw")
+        // XMPP refuses an apostrophe in a local part: the org registers o'brien XEP-0106-escaped.
+        try prosody.register(#"o\27brien"#, host: "acme.test", password: "obrienpw")
         try await prosody.waitReady()
         let sink = HookSink()
         let hookPort = try await sink.start()
@@ -134,6 +136,24 @@ extension XMPPBridgeTests {
 }
 
 extension XMPPBridgeTests {
+    @Test("a local user registered escaped (o\\27brien) receives chat sent to o'brien@acme.test, and writes back as o'brien")
+    func escapedLocalUser() async throws {
+        let (prosody, sink, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+        let obrien = try self.xmppUser([#"o\27brien@acme.test"#, "obrienpw", "\(prosody.c2sPort)", "--until-body", "hi o'brien", "--wait", "20"])
+        try await obrien.waitForOutput("\"ready\": true")
+        #expect(try await fixture.post(GatewayFixture.message("to-obrien", to: "o'brien@acme.test", text: "hi o'brien")).status == 202)
+        #expect(try await obrien.waitForExit() == 0, "\(obrien.output)\n\(prosody.log.suffix(2000))")
+        let writer = try self.xmppUser([#"o\27brien@acme.test"#, "obrienpw", "\(prosody.c2sPort)", "--send", Self.remote, "from o'brien"])
+        #expect(try await writer.waitForExit() == 0, "\(writer.output)")
+        try await eventually("bob's chat got o'brien's message") { await sink.state.texts.contains("from o'brien") }
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+        #expect(await sink.state.senders == ["o'brien@acme.test"])
+        #expect(!(try fixture.auditRecords().contains { ($0["reason"] as? String)?.hasPrefix("xmpp-") == true }))
+    }
+
     @Test("a deny naming alice holds for ALICE, Alice, fullwidth and zero-width spellings: her real client gets none, and an allowed ALICE spelling still reaches her")
     func spellingsCannotBypassADeny() async throws {
         let policy = Self.policy + """

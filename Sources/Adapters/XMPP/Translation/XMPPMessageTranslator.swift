@@ -38,8 +38,8 @@ public struct XMPPMessageTranslator: Sendable {
         case "groupchat": return .refuse(type: "cancel", condition: "feature-not-implemented", text: "rooms are not bridged yet")
         default: return .ignore
         }
-        guard let fromText = stanza[attribute: "from"], let from = try? JID(parsing: fromText), let local = from.local,
-            let sender = try? Address(local: local, domain: from.domain)
+        guard let fromText = stanza[attribute: "from"], let from = try? JID(parsing: fromText),
+            let sender = JIDEscaping.localAddress(for: from)
         else {
             return .refuse(type: "modify", condition: "jid-malformed", text: "the sender is not a person's address")
         }
@@ -90,10 +90,16 @@ public struct XMPPMessageTranslator: Sendable {
         } catch {
             throw .permanent("jid-malformed", "the sender cannot be written as a JID: \(error)")
         }
-        return recipients.map { recipient in
+        return try recipients.map { recipient throws(DeliveryFailure) in
+            let to: JID
+            do {
+                to = try JIDEscaping.localJID(for: recipient)
+            } catch {
+                throw .permanent("jid-malformed", "the recipient cannot be written as a JID: \(error)")
+            }
             var message = XMLElement(name: "message", namespace: ComponentStateMachine.namespace)
             message[attribute: "from"] = from.description
-            message[attribute: "to"] = recipient.description
+            message[attribute: "to"] = to.description
             message[attribute: "type"] = "chat"
             message[attribute: "id"] = delivery.deliveryKey
             if envelope.kind == .retraction, let reference = envelope.reference {
@@ -142,7 +148,7 @@ public struct XMPPMessageTranslator: Sendable {
         return notice.about.compactMap { recipient in
             guard let from = try? JIDEscaping.jid(for: recipient, component: self.component) else { return nil }
             var original = XMLElement(name: "message", namespace: ComponentStateMachine.namespace)
-            original[attribute: "from"] = fullJID ?? sender.description
+            original[attribute: "from"] = fullJID ?? (try? JIDEscaping.localJID(for: sender))?.description ?? sender.description
             original[attribute: "to"] = from.description
             original[attribute: "id"] = id
             return Self.error(answering: original, type: type, condition: condition, text: "bridged gateway: \(notice.text)")

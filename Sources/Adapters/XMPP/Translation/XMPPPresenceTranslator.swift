@@ -32,8 +32,8 @@ public struct XMPPPresenceTranslator: Sendable {
         guard let toText = stanza[attribute: "to"], let to = try? JID(parsing: toText) else { return .ignore }
         // Presence to the component itself (directed presence to the service) carries nothing to bridge.
         guard to.local != nil else { return .ignore }
-        guard let fromText = stanza[attribute: "from"], let from = try? JID(parsing: fromText), let local = from.local,
-            let sender = try? Address(local: local, domain: from.domain)
+        guard let fromText = stanza[attribute: "from"], let from = try? JID(parsing: fromText),
+            let sender = JIDEscaping.localAddress(for: from)
         else {
             return .refuse(type: "modify", condition: "jid-malformed", text: "the sender is not a person's address")
         }
@@ -87,17 +87,23 @@ public struct XMPPPresenceTranslator: Sendable {
         let envelope = delivery.envelope
         let from = try self.contactJID(envelope.sender.address)
         return try recipients.map { recipient throws(DeliveryFailure) in
+            let to: String
+            do {
+                to = try JIDEscaping.localJID(for: recipient).description
+            } catch {
+                throw .permanent("jid-malformed", "the recipient cannot be written as a JID: \(error)")
+            }
             switch envelope.kind {
             case .presence:
                 guard let update = envelope.presence else {
                     throw .permanent("presence-missing", "a presence envelope without a presence update")
                 }
-                return Self.stanza(from: from.description, to: recipient.description, update: update)
+                return Self.stanza(from: from.description, to: to, update: update)
             case .subscription:
                 guard let action = envelope.subscription else {
                     throw .permanent("subscription-missing", "a subscription envelope without an action")
                 }
-                return Self.subscription(from: from.description, to: recipient.description, action: action)
+                return Self.subscription(from: from.description, to: to, action: action)
             default:
                 throw .permanent("kind-not-presence", "not a presence or subscription envelope")
             }
@@ -115,7 +121,8 @@ public struct XMPPPresenceTranslator: Sendable {
         else { return [] }
         return notice.about.compactMap { recipient in
             guard let from = try? self.contactJID(recipient) else { return nil }
-            return Self.subscription(from: from.description, to: sender.description, action: .deny)
+            let to = (try? JIDEscaping.localJID(for: sender))?.description ?? sender.description
+            return Self.subscription(from: from.description, to: to, action: .deny)
         }
     }
 

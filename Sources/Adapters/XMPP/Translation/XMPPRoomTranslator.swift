@@ -72,7 +72,7 @@ public struct XMPPRoomTranslator: Sendable {
             let x = presence.element(named: "x", namespace: Self.mucUser)
         else { return nil }
         let realJID = x.element(named: "item", namespace: Self.mucUser)?[attribute: "jid"].flatMap { try? JID(parsing: $0) }
-        let real = realJID.flatMap { jid in jid.local.flatMap { try? Address(local: $0, domain: jid.domain) } }
+        let real = realJID.flatMap(JIDEscaping.localAddress(for:))
         let isSelf = x.elements(named: "status", namespace: Self.mucUser).contains { $0[attribute: "code"] == "110" }
         return OccupantPresence(
             room: from.bare.description, nick: nick, real: real, realDomain: realJID?.domain,

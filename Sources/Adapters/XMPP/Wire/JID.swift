@@ -117,6 +117,20 @@ public enum JIDEscaping {
         try JID(local: self.escape(address.description), domain: component)
     }
 
+    /// A local user's JID on the org's own server. XMPP refuses some characters mail and chat allow in a
+    /// local part, so such users are registered escaped (XEP-0106): `o'brien@acme.test` is the account
+    /// `o\27brien@acme.test`. Every JID built for a local person goes through here.
+    public static func localJID(for address: Address) throws(JIDError) -> JID {
+        try JID(local: self.escape(address.local), domain: address.domain)
+    }
+
+    /// The address of a local user's JID: its local part unescaped (`o\27brien@acme.test` is
+    /// `o'brien@acme.test`), or nil when it is no person's address.
+    public static func localAddress(for jid: JID) -> Address? {
+        guard let local = jid.local else { return nil }
+        return try? Address(local: self.unescape(local), domain: jid.domain)
+    }
+
     /// The remote address a component JID stands for, or nil when it is not one of the component's.
     public static func address(for jid: JID, component: String) -> Address? {
         guard jid.domain == component.lowercased(), let local = jid.local else { return nil }
