@@ -136,6 +136,35 @@ extension XMPPBridgeTests {
 }
 
 extension XMPPBridgeTests {
+    @Test("a message to a user Prosody does not have bounces: dead-lettered naming the condition, never 'delivered', and the chat sender is told")
+    func bounceIsAFailure() async throws {
+        let (prosody, sink, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+        #expect(try await fixture.post(GatewayFixture.message("to-nobody", to: "nobody@acme.test", text: "anyone?")).status == 202)
+        try await eventually("the bounce was dead-lettered") {
+            try await fixture.gateway.store.deadLetters(limit: 10).contains { $0.reason.hasPrefix("xmpp-") }
+        }
+        try await eventually("bob was told") { await sink.state.count == 1 }
+        // A message to alice right after still goes through on the same stream.
+        let alice = try self.xmppUser(["alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--until-body", "still here", "--wait", "20"])
+        try await alice.waitForOutput("\"ready\": true")
+        #expect(try await fixture.post(GatewayFixture.message("to-alice", text: "still here")).status == 202)
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        try await eventually("the pipeline is idle") { try await fixture.quiescent() }
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+        let letter = try #require(try await fixture.gateway.store.deadLetters(limit: 10).first)
+        #expect(letter.reason.hasPrefix("xmpp-service-unavailable"), "\(letter.reason)")
+        let records = try fixture.auditRecords()
+        let bounced = try #require(records.first { $0["native_id"] as? String == "to-nobody" }?["envelope"] as? String)
+        let events = records.filter { $0["envelope"] as? String == bounced }.compactMap { $0["event"] as? String }
+        #expect(!events.contains("delivered"), "\(events)")
+        #expect(events.contains("dead-lettered"))
+        #expect(await sink.state.texts == ["Your message to nobody@acme.test was not delivered: the recipient's system did not accept it."])
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(records)
+    }
+
     @Test("a local user registered escaped (o\\27brien) receives chat sent to o'brien@acme.test, and writes back as o'brien")
     func escapedLocalUser() async throws {
         let (prosody, sink, fixture) = try await self.setUp()

@@ -77,10 +77,11 @@ extension XMPPComponentAdapter {
         }
         do {
             try await self.joinIfNeeded(occupant: occupant, room: room, nick: nick, via: sender)
-            try await sender.send(message)
         } catch {
             throw .transient("send-failed", "writing to the component stream failed")
         }
+        // The barrier goes to the room itself: its answer follows the room's handling of the line.
+        try await self.sendConfirmed([message], id: delivery.deliveryKey, barrierTo: room, via: sender)
         return DeliveryReceipt(nativeID: delivery.deliveryKey)
     }
 }

@@ -22,6 +22,7 @@ public final class XMPPComponentAdapter: Adapter {
     let rooms: [String]
     let logger: Logger
     let connection = Connection()
+    let ledger = XMPPDeliveryLedger()
 
     actor Connection {
         var sender: XMPPComponentSender?
@@ -122,6 +123,7 @@ public final class XMPPComponentAdapter: Adapter {
                 self.logger.warning("component session failed", metadata: ["error": "\(error)", "retry_in_seconds": "\(backoff)"])
             }
             await self.connection.set(nil)
+            await self.ledger.linkLost()
             guard !Task.isCancelled else { break }
             try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
             backoff = min(backoff * 2, Double(self.settings.maxReconnectSeconds))
@@ -139,6 +141,7 @@ public final class XMPPComponentAdapter: Adapter {
     }
 
     func handle(_ stanza: XMLElement, sink: any InboundSink, sender: XMPPComponentSender) async {
+        if await self.settle(stanza) { return }
         if self.isRoomTraffic(stanza) {
             await self.handleRoom(stanza, sink: sink)
             return
@@ -241,11 +244,8 @@ public final class XMPPComponentAdapter: Adapter {
         guard let sender = await self.connection.sender else {
             throw .transient("not-connected", "the component session to the XMPP server is down")
         }
-        do {
-            for stanza in stanzas { try await sender.send(stanza) }
-        } catch {
-            throw .transient("send-failed", "writing to the component stream failed")
-        }
+        let domain = delivery.target.directDomain ?? self.settings.component
+        try await self.sendConfirmed(stanzas, id: delivery.deliveryKey, barrierTo: domain, via: sender)
         return DeliveryReceipt(nativeID: delivery.deliveryKey)
     }
 }
