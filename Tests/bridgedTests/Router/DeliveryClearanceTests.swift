@@ -241,3 +241,26 @@ struct ClearedContentTests {
         #expect(records.contains { $0["event"] as? String == "dead-lettered" && $0["reason"] as? String == "original-not-delivered-here" })
     }
 }
+
+extension ClearedContentTests {
+    @Test("the author's edit follows the original to a chat system, naming the event id it was posted under")
+    func editFollowsToChat() async throws {
+        let sink = HookSink()
+        let port = try await sink.start()
+        let policy = GatewayFixture.defaultPolicy.replacingOccurrences(of: #"kinds = ["message"]"#, with: #"kinds = ["message", "edit"]"#)
+        let fixture = try GatewayFixture(acmeDeliverURL: "http://127.0.0.1:\(port)/hooks/acme", policy: policy)
+        defer { fixture.remove() }
+        try await fixture.start()
+        #expect(try await fixture.post(GatewayFixture.message("orig-chat", text: "first version")).status == 202)
+        try await eventually("the original was posted") { await sink.state.count == 1 }
+        let edit = #"{"event_id":"edit-chat","kind":"edit","from":"bob@globex.test","to":["alice@acme.test"],"in_reply_to":"orig-chat","text":"second version"}"#
+        #expect(try await fixture.post(edit).status == 202)
+        try await eventually("the edit was posted") { await sink.state.count == 2 }
+        try await fixture.stop()
+        await sink.stop()
+        let original = try #require(await sink.state.eventIDs.first)
+        #expect(await sink.state.inReplyTo["second version"] == original)
+        #expect(await sink.state.kinds == ["message", "edit"])
+    }
+}
+

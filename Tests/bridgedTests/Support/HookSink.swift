@@ -34,6 +34,8 @@ final class HookSink: Sendable {
         /// Each request's sender address (the generic dialect's `from`).
         var senders: [String] { self.requests.compactMap { $0.json["from"] as? String } }
         var eventIDs: [String] { self.requests.compactMap { $0.json["event_id"] as? String } }
+        /// Each request's `kind` (the generic dialect's), in order.
+        var kinds: [String] { self.requests.compactMap { $0.json["kind"] as? String } }
         var headers: [[String: String]] { self.requests.map(\.headers) }
     }
 

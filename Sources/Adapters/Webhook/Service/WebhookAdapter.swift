@@ -155,7 +155,9 @@ public struct WebhookAdapter: Adapter {
         }
         switch status {
         case 200..<300:
-            return DeliveryReceipt(nativeID: nil)
+            // The chat system knows the post by its event id, the delivery key: that is what its replies and
+            // edits name, and what the id map records so an edit of this item can follow it here.
+            return DeliveryReceipt(nativeID: delivery.deliveryKey)
         case 408, 425, 429, 500..<600:
             throw .transient("http-\(status)", "the chat system answered \(status)")
         default:

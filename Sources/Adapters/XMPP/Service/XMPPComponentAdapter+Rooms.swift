@@ -61,7 +61,8 @@ extension XMPPComponentAdapter {
 
     func deliverToRoom(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
         guard delivery.envelope.kind == .message || delivery.envelope.kind == .edit else {
-            return DeliveryReceipt(nativeID: nil)
+            // Nothing is sent, so nothing may be recorded as delivered.
+            throw .permanent("kind-not-carried-in-rooms", "a \(delivery.envelope.kind.rawValue) is not carried into XMPP rooms")
         }
         let (occupant, nick, message) = try self.room.outbound(delivery)
         guard let sender = await self.connection.sender else {
