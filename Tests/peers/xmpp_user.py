@@ -22,6 +22,8 @@ p.add_argument("jid"); p.add_argument("password"); p.add_argument("port", type=i
 p.add_argument("--send", nargs=2, metavar=("TO", "BODY"))
 p.add_argument("--subscribe", metavar="TO")
 p.add_argument("--reply-to", metavar="ID", help="mark the --send message as an XEP-0461 reply to this stanza id")
+p.add_argument("--send-nested", nargs=2, metavar=("TO", "DEPTH"), help="first send a chat message with DEPTH nested child elements")
+p.add_argument("--send-wide", nargs=2, metavar=("TO", "COUNT"), help="first send a chat message with COUNT extra attributes")
 p.add_argument("--show")
 p.add_argument("--join", action="append", default=[], metavar="ROOM/NICK")
 p.add_argument("--room-say", nargs=2, action="append", default=[], metavar=("ROOM", "TEXT"))
@@ -56,6 +58,19 @@ class User(slixmpp.ClientXMPP):
             await self.plugin["xep_0045"].join_muc_wait(jid, nick, maxstanzas=0)
         for room, text in args.room_say:
             self.send_message(mto=room, mbody=text, mtype="groupchat")
+        if args.send_nested:
+            msg = self.make_message(mto=args.send_nested[0], mbody="nested", mtype="chat")
+            msg["id"] = "nested-1"
+            element = msg.xml
+            for _ in range(int(args.send_nested[1])):
+                element = ET.SubElement(element, "{urn:example:nest}n")
+            msg.send()
+        if args.send_wide:
+            msg = self.make_message(mto=args.send_wide[0], mbody="wide", mtype="chat")
+            msg["id"] = "wide-1"
+            for index in range(int(args.send_wide[1])):
+                msg.xml.set("a%d" % index, "x")
+            msg.send()
         if args.send:
             msg = self.make_message(mto=args.send[0], mbody=args.send[1], mtype="chat")
             if args.reply_to:

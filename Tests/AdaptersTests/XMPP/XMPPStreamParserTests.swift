@@ -94,7 +94,9 @@ struct XMPPStreamParserTests {
     func invalidUTF8() {
         let parser = XMPPStreamParser()
         #expect(throws: XMPPStreamError.self) {
+            // The header completed before the bad bytes, so it is handed over; the failure follows.
             _ = try parser.feed(Array(Self.header.utf8) + Array("<message><body>".utf8) + [0xC3, 0x28, 0xFF] + Array("</body></message>".utf8))
+            try parser.throwIfFailed()
         }
     }
 
@@ -132,12 +134,31 @@ struct XMPPStreamParserTests {
         #expect(throws: XMPPStreamError.self) { _ = try parser.feed(Array("</body></message>".utf8)) }
     }
 
-    @Test("nesting and attribute bombs are policy violations")
-    func nestingAndAttributes() {
-        let deep = Self.header + String(repeating: "<a>", count: 1000)
-        #expect(self.error(deep)?.condition == "policy-violation")
+    @Test("a stanza nested too deep or with too many attributes is refused alone; the stream and the next stanza in the same read go on")
+    func nestingAndAttributes() throws {
+        let deep = "<message from='alice@acme.test/x' to='bob\\40globex.test@gw.acme.test' id='deep' type='chat'><body>x</body>"
+            + String(repeating: "<a>", count: 40) + String(repeating: "</a>", count: 40) + "</message>"
         let attributes = (0..<100).map { "a\($0)='x'" }.joined(separator: " ")
-        #expect(self.error(Self.header + "<message \(attributes)/>")?.condition == "policy-violation")
+        let wide = "<message \(attributes) id='wide' from='alice@acme.test/x'/>"
+        let valid = "<message id='ok'><body>hi</body></message>"
+        let parser = XMPPStreamParser()
+        let events = try parser.feed(Array((Self.header + deep + wide + valid).utf8))
+        try parser.finish()
+        #expect(events.count == 4, "\(events)")
+        guard events.count == 4 else { return }
+        guard case .refusedStanza(let refused, let reason) = events[1] else { Issue.record("the deep stanza was not refused"); return }
+        #expect(refused.name == "message" && refused[attribute: "id"] == "deep" && refused[attribute: "from"] == "alice@acme.test/x")
+        #expect(refused.children.isEmpty && reason.contains("nest"))
+        guard case .refusedStanza(let tooWide, let why) = events[2] else { Issue.record("the wide stanza was not refused"); return }
+        #expect(tooWide[attribute: "id"] == "wide" && tooWide[attribute: "from"] == "alice@acme.test/x" && why.contains("attributes"))
+        #expect(tooWide.attributes.count == 2)
+        guard case .stanza(let ok) = events[3] else { Issue.record("the valid stanza after them was lost"); return }
+        #expect(ok[attribute: "id"] == "ok")
+        // Endless nesting never completes a stanza: the stanza size limit still ends such a stream.
+        let endless = Self.header + String(repeating: "<a>", count: 200_000)
+        #expect(self.error(endless)?.condition == "policy-violation")
+        // Too many attributes on the stream header itself ends the stream.
+        #expect(self.error("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' \(attributes)>")?.condition == "policy-violation")
     }
 
     @Test("one endless token fed a byte at a time is cut off at the token limit")

@@ -136,6 +136,28 @@ extension XMPPBridgeTests {
 }
 
 extension XMPPBridgeTests {
+    @Test("a stanza nested 40 deep or with 70 attributes is refused alone with a stanza error and an audit record; the session stays and the next message crosses")
+    func oneBadStanzaEndsOneStanza() async throws {
+        let (prosody, sink, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+        let alice = try self.xmppUser([
+            "alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--send-nested", Self.remote, "40", "--send-wide", Self.remote, "70",
+            "--send", Self.remote, "after the bad ones", "--until", "error:not-acceptable", "--wait", "20",
+        ])
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        try await eventually("the good message crossed") { await sink.state.texts == ["after the bad ones"] }
+        try await eventually("both refusals were audited") {
+            try fixture.auditRecords().filter { $0["event"] as? String == "rejected" && $0["reason"] as? String == "xmpp-not-acceptable" }.count == 2
+        }
+        try await fixture.stop()
+        await sink.stop()
+        let log = prosody.log
+        await prosody.stop()
+        #expect(log.components(separatedBy: "External component successfully authenticated").count - 1 == 1, "the component reconnected")
+        let refused = try fixture.auditRecords().filter { $0["reason"] as? String == "xmpp-not-acceptable" }.compactMap { $0["native_id"] as? String }
+        #expect(Set(refused) == ["nested-1", "wide-1"])
+    }
+
     @Test("a message to a user Prosody does not have bounces: dead-lettered naming the condition, never 'delivered', and the chat sender is told")
     func bounceIsAFailure() async throws {
         let (prosody, sink, fixture) = try await self.setUp()

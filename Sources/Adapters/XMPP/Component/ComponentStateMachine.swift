@@ -24,6 +24,8 @@ public struct ComponentStateMachine: Sendable {
         case established
         /// A stanza for the component to handle.
         case deliver(XMLElement)
+        /// A stanza the parser refused (only its addressing is kept): answer it with a stanza error.
+        case refuse(XMLElement, reason: String)
         /// The stream is over; `error` says why when it was not a clean close.
         case close(error: ComponentError?)
         case none
@@ -70,6 +72,8 @@ public struct ComponentStateMachine: Sendable {
             return .established
         case (.established, .stanza(let element)):
             return .deliver(element)
+        case (.established, .refusedStanza(let element, let reason)):
+            return .refuse(element, reason: reason)
         case (_, .streamClosed):
             self.state = .closed
             return .close(error: nil)
@@ -101,7 +105,7 @@ public struct ComponentStateMachine: Sendable {
     private static func describe(_ event: XMPPStreamEvent) -> String {
         switch event {
         case .streamOpened: "stream header"
-        case .stanza(let element): "<\(element.name)>"
+        case .stanza(let element), .refusedStanza(let element, _): "<\(element.name)>"
         case .streamClosed: "stream close"
         }
     }
@@ -128,6 +132,13 @@ public struct ComponentError: Error, Hashable, Sendable, CustomStringConvertible
     public var streamCondition: String? {
         if case .streamError(let condition) = self.code { return condition }
         return nil
+    }
+
+    /// True when the gateway ended the stream because what the server sent broke the stream's rules (a
+    /// DTD, an oversized stanza, invalid UTF-8, ...): a refusal to audit, not only an outage.
+    public var isRefusedStream: Bool {
+        if case .malformedStream = self.code { return true }
+        return false
     }
 
     public var shortDescription: String {

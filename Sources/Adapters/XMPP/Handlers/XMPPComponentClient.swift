@@ -37,6 +37,13 @@ public enum XMPPComponentClient {
     }
 }
 
+/// What a component session reads.
+public enum XMPPComponentInbound: Hashable, Sendable {
+    case stanza(XMLElement)
+    /// A stanza that broke a parser limit; only its addressing attributes are kept.
+    case refused(XMLElement, reason: String)
+}
+
 /// An authenticated component stream. Read stanzas with ``next()`` from the task that owns the session;
 /// send from anywhere through ``sender``.
 public final class XMPPComponentSession {
@@ -67,10 +74,11 @@ public final class XMPPComponentSession {
 
     /// The next stanza addressed to the component, or nil when the server closed the stream cleanly.
     /// - Throws: ``ComponentError`` for a stream error, a malformed stream or a lost connection.
-    public func next() async throws -> XMLElement? {
+    public func next() async throws -> XMPPComponentInbound? {
         while true {
             switch try await self.step() {
-            case .deliver(let stanza): return stanza
+            case .deliver(let stanza): return .stanza(stanza)
+            case .refuse(let stanza, let reason): return .refused(stanza, reason: reason)
             case .close(let error?): throw error
             case .close(nil): return nil
             default: continue

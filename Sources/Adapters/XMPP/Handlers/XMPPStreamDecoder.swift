@@ -16,6 +16,8 @@ public struct XMPPStreamDecoder: ByteToMessageDecoder {
         let events = try self.parser.feed(buffer)
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
         for event in events { context.fireChannelRead(Self.wrapInboundOut(event)) }
+        // Stanzas that completed before a stream-ending violation in the same read went up first.
+        try self.parser.throwIfFailed()
         return .needMoreData
     }
 

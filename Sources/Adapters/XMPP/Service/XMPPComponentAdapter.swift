@@ -110,8 +110,16 @@ public final class XMPPComponentAdapter: Adapter {
                     }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await self.keepalive(sender) }
-                        while let stanza = try await session.next() {
-                            await self.handle(stanza, sink: sink, sender: session.sender)
+                        while let inbound = try await session.next() {
+                            switch inbound {
+                            case .stanza(let stanza): await self.handle(stanza, sink: sink, sender: session.sender)
+                            case .refused(let stanza, let reason):
+                                // One bad stanza ends that stanza, never the session: answered and audited.
+                                await self.refuse(
+                                    stanza, type: "modify", condition: "not-acceptable", text: "the gateway refuses this stanza: \(reason)",
+                                    sink: sink, sender: session.sender
+                                )
+                            }
                         }
                         group.cancelAll()
                     }
@@ -121,6 +129,11 @@ public final class XMPPComponentAdapter: Adapter {
                 break
             } catch {
                 self.logger.warning("component session failed", metadata: ["error": "\(error)", "retry_in_seconds": "\(backoff)"])
+                if let refused = error as? ComponentError, refused.isRefusedStream {
+                    await sink.reject(
+                        InboundRejection(adapter: self.name, reason: "xmpp-stream-\(refused.shortDescription)", detail: refused.description)
+                    )
+                }
             }
             await self.connection.set(nil)
             await self.ledger.linkLost()

@@ -7,6 +7,10 @@ public enum XMPPStreamEvent: Hashable, Sendable {
     case streamOpened(XMLElement)
     /// One complete first-level element (a stanza, `<handshake/>`, `<stream:error/>`, ...).
     case stanza(XMLElement)
+    /// A first-level element that broke a per-stanza limit (nesting, attributes): only its name and its
+    /// addressing attributes (`from`, `to`, `id`, `type`) are kept, so it can be answered with a stanza
+    /// error while the stream goes on (RFC 6120 §8.3: a bad stanza is that stanza's error, not the stream's).
+    case refusedStanza(XMLElement, reason: String)
     /// `</stream:stream>`.
     case streamClosed
 }
@@ -28,8 +32,12 @@ public struct XMPPStreamLimits: Hashable, Sendable {
 /// An incremental XMPP stream parser over libexpat (RFC 6120 §4, with the restricted XML of §11.1).
 ///
 /// Feed it every TCP chunk as it arrives, split anywhere (inside a tag, inside a UTF-8 sequence); it
-/// returns the events completed by that chunk. The first violation ends the stream: the error names the
-/// stream error condition to send, and every later call throws it again.
+/// returns the events completed by that chunk. A stanza that nests too deep or carries too many
+/// attributes is skipped to its end and reported as ``XMPPStreamEvent/refusedStanza(_:reason:)``; the
+/// stream goes on. Anything else that breaks the rules (not well-formed XML, restricted XML, an
+/// oversized stanza or token) ends the stream: the error names the stream error condition to send, and
+/// every later call throws it again. Events completed before the violation in the same chunk are still
+/// returned; the error is thrown by the next call (``finish()`` included).
 ///
 ///     <stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' id='3f1c'>
 ///       <message to='alice@acme.test' from='bob\40globex.test@gw.acme.test'><body>hi</body></message>
@@ -52,6 +60,9 @@ public final class XMPPStreamParser {
     private var stanzaStart: Int?
     /// Bytes fed when a handler last ran.
     private var lastProgress = 0
+    /// While skipping a refused stanza: why, its top element (addressing only), and how deep inside it
+    /// the parser is (1 = the stanza element itself).
+    private var skipping: (reason: String, element: XMLElement, depth: Int)?
 
     public init(limits: XMPPStreamLimits = XMPPStreamLimits()) {
         self.limits = limits
@@ -94,6 +105,16 @@ public final class XMPPStreamParser {
     /// - Throws: ``XMPPStreamError`` naming the stream error condition; the stream is then unusable.
     public func feed(_ bytes: UnsafeRawBufferPointer) throws(XMPPStreamError) -> [XMPPStreamEvent] {
         if let failure = self.failure { throw failure }
+        do {
+            return try self.parse(bytes)
+        } catch {
+            guard !self.events.isEmpty else { throw error }
+            defer { self.events.removeAll(keepingCapacity: true) }
+            return self.events
+        }
+    }
+
+    private func parse(_ bytes: UnsafeRawBufferPointer) throws(XMPPStreamError) -> [XMPPStreamEvent] {
         // Slices keep every limit checked at a bounded distance past where it was crossed.
         let slice = 4096
         var offset = 0
@@ -135,6 +156,12 @@ public final class XMPPStreamParser {
         return try result.get()
     }
 
+    /// Throws the stream error if a chunk fed so far ended the stream (after handing over the stanzas
+    /// that completed before it).
+    public func throwIfFailed() throws(XMPPStreamError) {
+        if let failure = self.failure { throw failure }
+    }
+
     /// The connection ended. A stream that stopped inside a stanza (or never closed cleanly mid-stanza) is
     /// an error; one that ended between stanzas is not.
     public func finish() throws(XMPPStreamError) {
@@ -156,17 +183,48 @@ public final class XMPPStreamParser {
     private func startElement(_ rawName: UnsafePointer<CChar>?, _ rawAttributes: UnsafeMutablePointer<UnsafePointer<CChar>?>?) {
         guard self.failure == nil, let rawName else { return }
         self.markProgress()
+        if self.skipping != nil {
+            self.skipping!.depth += 1
+            return
+        }
         let (namespace, name) = Self.split(rawName)
         var attributes: [XMLElement.Attribute] = []
+        var addressing: [XMLElement.Attribute] = []
+        var tooMany = false
         if var pointer = rawAttributes {
             while let attributeName = pointer.pointee, let value = pointer.advanced(by: 1).pointee {
                 let (attributeNamespace, local) = Self.split(attributeName)
-                attributes.append(.init(namespace: attributeNamespace, name: local, value: String(cString: value)))
-                if attributes.count > self.limits.maxAttributes {
-                    return self.fail(.policyViolation, "an element has more than \(self.limits.maxAttributes) attributes")
+                let attribute = XMLElement.Attribute(namespace: attributeNamespace, name: local, value: String(cString: value))
+                if attributeNamespace == nil, ["from", "to", "id", "type"].contains(local) { addressing.append(attribute) }
+                if attributes.count < self.limits.maxAttributes {
+                    attributes.append(attribute)
+                } else {
+                    tooMany = true
                 }
                 pointer = pointer.advanced(by: 2)
             }
+        }
+        if self.opened, self.stack.count >= 1, tooMany || self.stack.count >= self.limits.maxDepth {
+            let reason = tooMany
+                ? "an element has more than \(self.limits.maxAttributes) attributes"
+                : "elements nest deeper than \(self.limits.maxDepth)"
+            if self.stack.count == 1 {
+                // The stanza element itself: skip it whole, keeping its addressing for the answer.
+                self.stanzaStart = Int(XML_GetCurrentByteIndex(self.parser))
+                self.skipping = (reason, XMLElement(name: name, namespace: namespace, attributes: addressing), 1)
+            } else {
+                // Inside a stanza: drop what was built of it and skip to its end.
+                // The stanza and the children still open (count - 1), plus this element.
+                let open = self.stack.count
+                let top = self.stack[1]
+                let kept = top.attributes.filter { $0.namespace == nil && ["from", "to", "id", "type"].contains($0.name) }
+                self.stack.removeLast(self.stack.count - 1)
+                self.skipping = (reason, XMLElement(name: top.name, namespace: top.namespace, attributes: kept), open)
+            }
+            return
+        }
+        if tooMany {
+            return self.fail(.policyViolation, "an element has more than \(self.limits.maxAttributes) attributes")
         }
         let element = XMLElement(name: name, namespace: namespace, attributes: attributes)
         if !self.opened {
@@ -178,9 +236,6 @@ public final class XMPPStreamParser {
             self.events.append(.streamOpened(element))
             return
         }
-        guard self.stack.count < self.limits.maxDepth else {
-            return self.fail(.policyViolation, "elements nest deeper than \(self.limits.maxDepth)")
-        }
         if self.stack.count == 1 { self.stanzaStart = Int(XML_GetCurrentByteIndex(self.parser)) }
         self.stack.append(element)
     }
@@ -188,6 +243,16 @@ public final class XMPPStreamParser {
     private func endElement(_ rawName: UnsafePointer<CChar>?) {
         guard self.failure == nil else { return }
         self.markProgress()
+        if let skipping = self.skipping {
+            if skipping.depth > 1 {
+                self.skipping!.depth -= 1
+            } else {
+                self.skipping = nil
+                self.stanzaStart = nil
+                self.events.append(.refusedStanza(skipping.element, reason: skipping.reason))
+            }
+            return
+        }
         guard let element = self.stack.popLast() else { return }
         switch self.stack.count {
         case 0:
@@ -204,6 +269,7 @@ public final class XMPPStreamParser {
     private func characters(_ bytes: UnsafePointer<CChar>?, _ length: Int) {
         guard self.failure == nil, let bytes, length > 0 else { return }
         self.markProgress()
+        if self.skipping != nil { return }
         let text = String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self)
         guard self.stack.count >= 2 else {
             // Between stanzas only whitespace (keepalives) is allowed.
