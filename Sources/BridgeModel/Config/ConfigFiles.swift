@@ -14,6 +14,7 @@ struct DaemonFile: Decodable {
         var checkpoint_seconds: Int?
         var content: AuditContent?
         var segment_bytes: Int?
+        var refusal_window_seconds: Int?
     }
 
     struct HTTP: Decodable {

@@ -36,6 +36,10 @@ extension ConfigLoader {
                 if value < 4096 { self.report(name, "audit.segment_bytes", "must be at least 4096") }
                 settings.audit.segmentBytes = value
             }
+            if let value = audit.refusal_window_seconds {
+                if value < 1 { self.report(name, "audit.refusal_window_seconds", "must be at least 1") }
+                settings.audit.refusalWindowSeconds = value
+            }
         }
         if let http = file.http {
             if let listen = http.listen { settings.http.listen = listen }

@@ -54,6 +54,10 @@ public struct AuditSettings: Sendable, Hashable {
     public var content: AuditContent = .metadata
     /// A new segment file starts past this size.
     public var segmentBytes: Int = 64 << 20
+    /// Refusals of unauthenticated requests (bad or missing signatures, stale timestamps, oversized
+    /// bodies) are recorded once per adapter and reason in each window of this many seconds; the rest of
+    /// the window's refusals are counted in one record when it closes, so no one can flood the log.
+    public var refusalWindowSeconds: Int = 10
     public init() {}
 }
 

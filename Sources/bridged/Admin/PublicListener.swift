@@ -16,11 +16,8 @@ enum PublicListener {
         router.post("/hooks/:adapter") { request, context -> Response in
             let name = context.parameters.get("adapter") ?? ""
             guard let adapter = gateway.webhooks[name] else {
-                // The name comes from the request path: keep it in the record only when it could be an adapter name.
-                let shown = name.utf8.count <= 64 && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } ? name : "-"
-                await gateway.ingress.reject(
-                    InboundRejection(adapter: shown, reason: "unknown-adapter", detail: "no webhook adapter named \(shown)")
-                )
+                // Not an adapter's request: counted under one label, never audited (anyone can make up paths).
+                gateway.metrics.rejected("unknown", reason: "unknown-adapter")
                 return Self.response(WebhookAdapter.rejection(.unknownAdapter))
             }
             var request = request

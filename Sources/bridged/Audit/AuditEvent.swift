@@ -51,6 +51,8 @@ struct AuditEvent: Encodable, Sendable, Hashable {
     var body: String?
     var received_at: String?
     var recovered: Bool?
+    /// For an aggregated `rejected` record: how many refusals of that kind it stands for.
+    var count: Int?
     /// A decision made again at delivery because the policy changed since the item was cleared (or it was
     /// replayed from the dead letters).
     var redecided: Bool?

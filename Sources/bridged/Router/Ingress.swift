@@ -11,6 +11,7 @@ struct Ingress: InboundSink {
     let metrics: GatewayMetrics
     let bell: Doorbell
     let logger: Logger
+    let refusals: RefusalWindow
 
     func accept(_ envelope: Envelope) async throws -> AcceptOutcome {
         let routing = await self.runtime.routing
@@ -80,6 +81,11 @@ struct Ingress: InboundSink {
 
     func reject(_ rejection: InboundRejection) async {
         self.metrics.rejected(rejection.adapter, reason: rejection.reason)
+        if RefusalWindow.aggregated.contains(rejection.reason),
+            await !self.refusals.admit(.init(adapter: rejection.adapter, reason: rejection.reason))
+        {
+            return
+        }
         var event = AuditEvent(.rejected)
         event.origin_adapter = rejection.adapter
         event.native_id = rejection.nativeID
@@ -93,5 +99,24 @@ struct Ingress: InboundSink {
         self.logger.notice(
             "inbound item rejected", metadata: ["adapter": "\(rejection.adapter)", "reason": "\(rejection.reason)"]
         )
+    }
+
+    /// Writes one record for each closed window of aggregated refusals, with its count.
+    func recordClosedRefusalWindows(all: Bool = false) async {
+        let closed = await self.refusals.closed(all: all)
+        guard !closed.isEmpty else { return }
+        let events = closed.map { key, count in
+            var event = AuditEvent(.rejected)
+            event.origin_adapter = key.adapter
+            event.reason = key.reason
+            event.count = count
+            event.detail = "\(count) more refusals of this kind within \(self.refusals.window) after the one recorded"
+            return event
+        }
+        do {
+            try await self.audit.appendIndexed(events, into: self.store)
+        } catch {
+            self.logger.critical("cannot write an audit record", metadata: ["error": "\(error)"])
+        }
     }
 }

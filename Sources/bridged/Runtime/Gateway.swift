@@ -34,8 +34,13 @@ final class Gateway: Sendable {
     let control = GatewayControl()
     private let lockDescriptor: Int32
 
+    let refusals: RefusalWindow
+
     var ingress: Ingress {
-        Ingress(store: self.store, audit: self.audit, runtime: self.runtime, metrics: self.metrics, bell: self.inboxBell, logger: self.logger)
+        Ingress(
+            store: self.store, audit: self.audit, runtime: self.runtime, metrics: self.metrics, bell: self.inboxBell,
+            logger: self.logger, refusals: self.refusals
+        )
     }
 
     var router: InboxRouter {
@@ -63,6 +68,7 @@ final class Gateway: Sendable {
     init(config: ConfigSnapshot, logger: Logger) async throws {
         self.config = config
         self.logger = logger
+        self.refusals = RefusalWindow(window: .seconds(config.daemon.audit.refusalWindowSeconds))
         let auditDirectory = config.resolve(config.daemon.audit.directory)
         try FileManager.default.createDirectory(at: auditDirectory, withIntermediateDirectories: true)
         self.lockDescriptor = try Self.lock(auditDirectory.appendingPathComponent("LOCK"))
@@ -131,6 +137,7 @@ final class Gateway: Sendable {
     func shutdown() async { await self.control.shutdown() }
 
     private func close() async throws {
+        await self.ingress.recordClosedRefusalWindows(all: true)
         var stopped = AuditEvent(.stopped)
         stopped.detail = "graceful shutdown"
         try await self.audit.appendIndexed([stopped], into: self.store)

@@ -37,6 +37,7 @@ struct PipelineService: Service {
                 group.addTask {
                     while !Task.isCancelled, !stop.isStopping {
                         await ticker.wait(timeout: .seconds(1))
+                        await gateway.ingress.recordClosedRefusalWindows()
                         do {
                             try await gateway.audit.checkpointIfDue()
                         } catch {

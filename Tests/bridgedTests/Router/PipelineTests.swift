@@ -109,13 +109,46 @@ struct PipelineTests {
         }
         #expect(answer.status == expected.status)
         #expect(try await fixture.gateway.store.inboxDepth() == 0)
+        let metrics = try await fixture.admin("/metrics").body
         try await fixture.stop()
         #expect(fixture.spoolFiles().isEmpty)
         let records = try fixture.auditRecords()
         #expect(!records.contains { $0["event"] as? String == "accepted" })
+        if variant == "unknown-adapter" {
+            // A made-up path is no adapter's business: one metric label for all of them, no audit record.
+            #expect(!records.contains { $0["event"] as? String == "rejected" })
+            #expect(metrics.contains(#"adapter="unknown""#) && !metrics.contains(#"adapter="acme-archive",reason="unknown-adapter""#), "\(metrics)")
+            return
+        }
         let rejected = try #require(records.first { $0["event"] as? String == "rejected" })
         #expect(rejected["reason"] as? String == expected.reason)
-        #expect(rejected["origin_adapter"] as? String == (variant == "unknown-adapter" ? "acme-archive" : "globex-chat"))
+        #expect(rejected["origin_adapter"] as? String == "globex-chat")
+    }
+
+    @Test("a flood of forged requests is refused every time but recorded once per window, with the rest counted")
+    func forgedFloodIsAggregated() async throws {
+        let fixture = try GatewayFixture()
+        defer { fixture.remove() }
+        try await fixture.start()
+        let total = 300
+        let started = ContinuousClock.now
+        for index in 0..<total {
+            let answer = try await fixture.post(GatewayFixture.message("forged-\(index)"), secret: "not-the-secret")
+            #expect(answer.status == 401)
+        }
+        let elapsed = ContinuousClock.now - started
+        func refusals() throws -> [[String: Any]] {
+            try fixture.auditRecords().filter { $0["event"] as? String == "rejected" && $0["reason"] as? String == "bad-signature" }
+        }
+        try await eventually("every refusal is accounted for in the log") {
+            try refusals().reduce(0) { $0 + ($1["count"] as? Int ?? 1) } == total
+        }
+        try await fixture.stop()
+        let records = try refusals()
+        // One record when a window opens and one with the count when it closes: windows are 1 s long.
+        let windows = Int((Double(elapsed.components.seconds) + 1).rounded(.up)) + 1
+        #expect(records.count <= 2 * windows, "\(records.count) records for \(total) refusals in \(elapsed)")
+        #expect(records.contains { ($0["count"] as? Int ?? 0) > 1 })
     }
 
     @Test("a message into a bridged room reaches the other member channel with the room as its target")

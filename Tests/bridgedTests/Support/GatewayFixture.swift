@@ -36,6 +36,7 @@ final class GatewayFixture: @unchecked Sendable {
                 signing_key_file = "var/keys/audit.key"
                 checkpoint_records = 10
                 content = "hashes"
+                refusal_window_seconds = 1
                 [http]
                 listen = "127.0.0.1:\(ports.public)"
                 max_body_bytes = 4096
