@@ -20,6 +20,11 @@ struct DaemonFile: Decodable {
     struct HTTP: Decodable {
         var listen: ListenAddress?
         var max_body_bytes: Int?
+        var header_timeout_seconds: Int?
+        var body_timeout_seconds: Int?
+        var idle_timeout_seconds: Int?
+        var max_connections_per_source: Int?
+        var max_connections: Int?
     }
 
     struct Admin: Decodable {

@@ -47,6 +47,18 @@ extension ConfigLoader {
                 if value < 1024 { self.report(name, "http.max_body_bytes", "must be at least 1024") }
                 settings.http.maxBodyBytes = value
             }
+            let limits: [(String, Int?, Int, WritableKeyPath<HTTPSettings, Int>)] = [
+                ("header_timeout_seconds", http.header_timeout_seconds, 1, \.headerTimeoutSeconds),
+                ("body_timeout_seconds", http.body_timeout_seconds, 1, \.bodyTimeoutSeconds),
+                ("idle_timeout_seconds", http.idle_timeout_seconds, 1, \.idleTimeoutSeconds),
+                ("max_connections_per_source", http.max_connections_per_source, 1, \.maxConnectionsPerSource),
+                ("max_connections", http.max_connections, 0, \.maxConnections),
+            ]
+            for (key, value, minimum, path) in limits {
+                guard let value else { continue }
+                if value < minimum { self.report(name, "http.\(key)", "must be at least \(minimum)") }
+                settings.http[keyPath: path] = value
+            }
         }
         if let listen = file.admin?.listen {
             if !listen.isLoopback {

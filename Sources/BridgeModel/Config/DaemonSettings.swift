@@ -66,6 +66,17 @@ public struct HTTPSettings: Sendable, Hashable {
     public var listen: ListenAddress = .init(host: "127.0.0.1", port: 8480)
     /// Larger request bodies get 413 and are never stored.
     public var maxBodyBytes: Int = 256 * 1024
+    /// A connection must send a complete request head within this many seconds of opening (or of the
+    /// previous response), and the body within `bodyTimeoutSeconds` of the head; else it is closed.
+    public var headerTimeoutSeconds: Int = 10
+    public var bodyTimeoutSeconds: Int = 30
+    /// A keep-alive connection with nothing to read or write for this long is closed.
+    public var idleTimeoutSeconds: Int = 60
+    /// Open connections from one IP address at most; more are closed at once.
+    public var maxConnectionsPerSource: Int = 64
+    /// Open connections in all at most; 0 means the file-descriptor limit less a reserve of 128 kept for
+    /// the store, the audit log, adapters and the admin listener.
+    public var maxConnections: Int = 0
     public init() {}
 }
 

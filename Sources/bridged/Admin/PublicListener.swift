@@ -5,6 +5,7 @@ import BridgeModel
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 /// The public listener: `POST /hooks/<adapter>` for every webhook adapter. Bodies are bounded by
@@ -40,7 +41,15 @@ enum PublicListener {
             )
             return Self.response(answer)
         }
-        return Application.listener(router, on: gateway.config.daemon.http.listen, name: "bridged", logger: gateway.logger) {
+        let http = gateway.config.daemon.http
+        let budget = gateway.publicBudget
+        let server = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionGuard(budget: budget, settings: http)],
+                idleTimeout: .seconds(Int64(http.idleTimeoutSeconds))
+            )
+        )
+        return Application.listener(router, on: http.listen, name: "bridged", server: server, logger: gateway.logger) {
             await gateway.ports.setPublic($0)
         }
     }
@@ -56,11 +65,13 @@ extension Application where Responder == RouterResponder<BasicRequestContext> {
         _ router: Router<BasicRequestContext>,
         on address: ListenAddress,
         name: String,
+        server: HTTPServerBuilder = .http1(),
         logger: Logger,
         bound: @escaping @Sendable (Int?) async -> Void
     ) -> Self {
         Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: name),
             onServerRunning: { channel in await bound(channel.localAddress?.port) },
             logger: logger

@@ -35,6 +35,9 @@ final class Gateway: Sendable {
     private let lockDescriptor: Int32
 
     let refusals: RefusalWindow
+    /// The public listener's connection budget.
+    let publicBudget: ConnectionBudget
+    var publicConnections: Int { self.publicBudget.openConnections }
 
     var ingress: Ingress {
         Ingress(
@@ -69,6 +72,7 @@ final class Gateway: Sendable {
         self.config = config
         self.logger = logger
         self.refusals = RefusalWindow(window: .seconds(config.daemon.audit.refusalWindowSeconds))
+        self.publicBudget = ConnectionBudget(settings: config.daemon.http)
         let auditDirectory = config.resolve(config.daemon.audit.directory)
         try FileManager.default.createDirectory(at: auditDirectory, withIntermediateDirectories: true)
         self.lockDescriptor = try Self.lock(auditDirectory.appendingPathComponent("LOCK"))

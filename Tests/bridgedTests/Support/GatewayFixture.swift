@@ -26,7 +26,8 @@ final class GatewayFixture: @unchecked Sendable {
         delivery: String = "max_attempts = 5\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1",
         policy: String = GatewayFixture.defaultPolicy,
         extraFiles: [String: String] = [:],
-        ports: (public: Int, admin: Int) = (0, 0)
+        ports: (public: Int, admin: Int) = (0, 0),
+        http: String = ""
     ) throws {
         self.fixedPublicPort = ports.public == 0 ? nil : ports.public
         self.root = FileManager.default.temporaryDirectory.appendingPathComponent("bridged-test-\(UUID().uuidString)")
@@ -40,6 +41,7 @@ final class GatewayFixture: @unchecked Sendable {
                 [http]
                 listen = "127.0.0.1:\(ports.public)"
                 max_body_bytes = 4096
+                \(http)
                 [admin]
                 listen = "127.0.0.1:\(ports.admin)"
                 [delivery]
