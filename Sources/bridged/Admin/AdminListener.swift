@@ -13,10 +13,20 @@ enum AdminListener {
         let router = Router()
         router.get("/healthz") { _, _ -> Response in
             let routing = await gateway.runtime.routing
-            return Self.json(
-                .ok,
-                ["status": "ok", "config_revision": routing.configRevision, "policy_revision": routing.gate.revision]
-            )
+            // A destination in an outage makes the gateway degraded (still 200: it accepts and queues).
+            var outages: [String: String] = [:]
+            for (name, health) in gateway.health.sorted(by: { $0.key < $1.key }) {
+                let state = health.current
+                if let since = state.outageSince {
+                    outages[name] = "failing since \(Timestamp.format(since))" + (state.lastFailure.map { ": \($0)" } ?? "")
+                }
+            }
+            var body: [String: any Sendable] = [
+                "status": outages.isEmpty ? "ok" : "degraded", "config_revision": routing.configRevision,
+                "policy_revision": routing.gate.revision,
+            ]
+            if !outages.isEmpty { body["failing"] = outages }
+            return Self.json(.ok, body)
         }
         router.get("/metrics") { _, _ -> Response in
             Response(

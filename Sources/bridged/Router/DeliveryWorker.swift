@@ -26,6 +26,8 @@ struct DeliveryWorker: Sendable {
     /// Adapters that can deliver, and those that carry presence: what the planner needs to decide again.
     var deliverable: Set<String> = []
     var presenceCarriers: Set<String> = []
+    /// The destination's outage state across batches.
+    var health = AdapterHealth()
     var batchSize = 32
 
     /// Delivers one batch of due items. - Returns: how many were attempted.
@@ -101,6 +103,15 @@ struct DeliveryWorker: Sendable {
             try await self.store.settle(settlements, notices: notices, index: index)
         }
         if !notices.isEmpty { await self.inboxBell.ring() }
+        let delivered = settlements.filter { if case .delivered = $0 { true } else { false } }.count
+        let failed = events.filter { $0.event == .retried }.count
+        if self.health.record(delivered: delivered, failed: failed, lastFailure: events.last { $0.event == .retried }?.reason) {
+            // The destination delivers again: everything that waited out a backoff during the outage goes now.
+            let forward = try await self.store.bringForward(adapter: self.adapter.name, now: Date())
+            if forward > 0 {
+                self.logger.notice("destination back: retries brought forward", metadata: ["adapter": "\(self.adapter.name)", "items": "\(forward)"])
+            }
+        }
         return items.count
     }
 

@@ -35,6 +35,8 @@ final class Gateway: Sendable {
     private let lockDescriptor: Int32
 
     let refusals: RefusalWindow
+    /// Per deliverable adapter: its destination's outage state, shared by its worker and /healthz.
+    let health: [String: AdapterHealth]
     /// The public listener's connection budget.
     let publicBudget: ConnectionBudget
     var publicConnections: Int { self.publicBudget.openConnections }
@@ -63,6 +65,7 @@ final class Gateway: Sendable {
             bell: self.outboxBells[adapter.name] ?? Doorbell(), inboxBell: self.inboxBell, logger: self.logger
         )
         worker.deliverable = Set(self.adapters.values.filter(\.canDeliver).map(\.name))
+        worker.health = self.health[adapter.name] ?? AdapterHealth()
         worker.presenceCarriers = Set(self.adapters.values.filter(\.carriesPresence).map(\.name))
         return worker
     }
@@ -100,6 +103,7 @@ final class Gateway: Sendable {
             throw error
         }
         self.outboxBells = Dictionary(uniqueKeysWithValues: self.adapters.keys.map { ($0, Doorbell()) })
+        self.health = Dictionary(uniqueKeysWithValues: self.adapters.keys.map { ($0, AdapterHealth()) })
         var started = AuditEvent(.started)
         started.detail = "bridged \(BridgedVersion.current), adapters: \(self.adapters.keys.sorted().joined(separator: ", "))"
         try await self.audit.appendIndexed([started, Self.configLoaded(routing)], into: self.store)

@@ -79,6 +79,16 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
+    func bringForward(adapter: String, now: Date) async throws -> Int {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET next_attempt_at = ? WHERE adapter = ? AND next_attempt_at > ?",
+                arguments: [now.timeIntervalSince1970, adapter, now.timeIntervalSince1970]
+            )
+            return db.changesCount
+        }
+    }
+
     func settle(_ settlements: [Settlement], notices: [Envelope] = [], index: [AuditIndexEntry]) async throws {
         let recleared = try settlements.map { settlement -> (Data, Data)? in
             guard case .recleared(_, let clearance, let target) = settlement else { return nil }

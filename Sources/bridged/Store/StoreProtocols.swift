@@ -31,6 +31,9 @@ protocol OutboxStore: Sendable {
     func dueDeliveries(adapter: String, now: Date, limit: Int) async throws -> [OutboxItem]
     /// The earliest time anything queued for the adapter becomes due.
     func nextDue(adapter: String) async throws -> Date?
+    /// Makes every item of the adapter waiting for a retry due now (the adapter delivers again after an
+    /// outage, as Postfix flushes its deferred queue). - Returns: how many were brought forward.
+    func bringForward(adapter: String, now: Date) async throws -> Int
     /// In one transaction: applies delivery outcomes, puts the notices about given-up or newly denied
     /// deliveries into the inbox, and records their audit index rows.
     func settle(_ settlements: [Settlement], notices: [Envelope], index: [AuditIndexEntry]) async throws

@@ -125,3 +125,36 @@ extension DeliveryTests {
         #expect(headers["x-bridged-signature"]?.hasPrefix("v1=") == true)
     }
 }
+
+extension DeliveryTests {
+    @Test("when a destination delivers again after an outage, everything waiting out a backoff goes at once; /healthz said degraded meanwhile")
+    func drainAfterOutage() async throws {
+        let sink = HookSink()
+        let port = try await sink.start()
+        // The first retry would wait at least 30 s (half the first backoff is fixed): far past the bound below.
+        let fixture = try GatewayFixture(
+            acmeDeliverURL: "http://127.0.0.1:\(port)/hooks/acme",
+            delivery: "max_attempts = 100\ninitial_backoff_ms = 60000\nmax_backoff_seconds = 600"
+        )
+        defer { fixture.remove() }
+        let people = ["alice", "carol", "dave", "erin", "frank"]
+        await sink.state.fail(Array(repeating: 503, count: people.count))
+        try await fixture.start()
+        for person in people {
+            #expect(try await fixture.post(GatewayFixture.message("outage-\(person)", to: "\(person)@acme.test", text: "for \(person)")).status == 202)
+        }
+        try await eventually("every first attempt failed") {
+            try fixture.auditRecords().filter { $0["event"] as? String == "retried" }.count == people.count
+        }
+        let health = try await fixture.admin("/healthz").body
+        #expect(health.contains(#""status":"degraded""#) && health.contains("acme-chat"), "\(health)")
+        // The chat system is back; the next message succeeds and the waiting ones follow at once.
+        #expect(try await fixture.post(GatewayFixture.message("after-outage", to: "grace@acme.test", text: "for grace")).status == 202)
+        try await eventually("the waiting deliveries were drained", within: 20) { await sink.state.count == people.count + 1 }
+        #expect(try await fixture.admin("/healthz").body.contains(#""status":"ok""#))
+        try await fixture.stop()
+        await sink.stop()
+        #expect(Set(await sink.state.texts) == Set((people + ["grace"]).map { "for \($0)" }))
+    }
+}
+
