@@ -1,4 +1,5 @@
 public import BridgeModel
+import Synchronization
 
 /// One configured adapter instance.
 ///
@@ -27,6 +28,10 @@ public protocol Adapter: Sendable {
     /// Who a line delivered into `channel` would reach right now, so the delivery worker can have each
     /// person decided before the line goes in. A read-only question: it never sends anything.
     func roomAudience(channel: String) async -> RoomAudience
+
+    /// What keeps the adapter's own inbound side from working now (wrong credentials, say), for `/healthz`
+    /// and the `bridged_adapter_failing` gauge; nil while it works.
+    func failing() async -> String?
 }
 
 extension Adapter {
@@ -34,6 +39,20 @@ extension Adapter {
 
     /// Protocols that do not say who is in a channel: the audience routes.toml declares is decided.
     public func roomAudience(channel: String) async -> RoomAudience { .undisclosed }
+
+    public func failing() async -> String? { nil }
+}
+
+/// A failure of an adapter's own side that needs an operator, with when it started; shared between the
+/// adapter's loop and whoever asks.
+public final class AdapterFailure: Sendable {
+    private let state = Mutex<String?>(nil)
+
+    public init() {}
+
+    public var current: String? { self.state.withLock { $0 } }
+
+    public func set(_ description: String?) { self.state.withLock { $0 = description } }
 }
 
 /// Who is in a bridged channel, as the adapter's protocol tells it.

@@ -50,9 +50,18 @@ public struct DeliveryFailure: Error, Hashable, Sendable, CustomStringConvertibl
     public var code: String
     /// Operator-facing detail; never message content or secrets.
     public var detail: String
+    /// The adapter's own account is failing (a rotated password, say): nothing is wrong with the item,
+    /// which waits for an operator's fix instead of using up its attempts.
+    public var waitsForOperator = false
 
     public static func transient(_ code: String, _ detail: String) -> DeliveryFailure {
         DeliveryFailure(isPermanent: false, code: code, detail: detail)
+    }
+
+    /// The adapter cannot deliver anything until an operator fixes its account; retried slowly, and the
+    /// attempts do not count towards `max_attempts` (`max_age_seconds` still applies).
+    public static func accountFailing(_ code: String, _ detail: String) -> DeliveryFailure {
+        DeliveryFailure(isPermanent: false, code: code, detail: detail, waitsForOperator: true)
     }
 
     public static func permanent(_ code: String, _ detail: String) -> DeliveryFailure {

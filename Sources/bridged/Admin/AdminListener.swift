@@ -3,6 +3,7 @@ import Logging
 import BridgeModel
 import Foundation
 import HTTPTypes
+import Adapters
 import Hummingbird
 import NIOCore
 
@@ -18,7 +19,12 @@ enum AdminListener {
             for (name, health) in gateway.health.sorted(by: { $0.key < $1.key }) {
                 let state = health.current
                 if let since = state.outageSince {
-                    outages[name] = "failing since \(Timestamp.format(since))" + (state.lastFailure.map { ": \($0)" } ?? "")
+                    outages[name] = "deliveries failing since \(Timestamp.format(since))" + (state.lastFailure.map { ": \($0)" } ?? "")
+                }
+            }
+            for (name, adapter) in gateway.adapters {
+                if let failure = await adapter.failing() {
+                    outages[name] = outages[name].map { "\($0); \(failure)" } ?? failure
                 }
             }
             var body: [String: any Sendable] = [

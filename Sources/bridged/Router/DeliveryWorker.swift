@@ -185,6 +185,13 @@ struct DeliveryWorker: Sendable {
     /// Retry with backoff, or dead-letter when the failure is permanent or the item is too old or tried too often.
     func settlement(for error: DeliveryFailure, item: OutboxItem, attempt: Int, now: Date) -> Settlement {
         let tooOld = now.timeIntervalSince(item.createdAt) >= Double(self.settings.maxAgeSeconds)
+        if error.waitsForOperator, !tooOld {
+            // Not the item's fault: it keeps its attempts and waits the longest backoff for the fix.
+            return .retry(
+                id: item.id, attempts: item.attempts, nextAttempt: now.addingTimeInterval(Double(self.settings.maxBackoffSeconds)),
+                error: "\(error.code): \(error.detail)"
+            )
+        }
         if error.isPermanent || attempt >= self.settings.maxAttempts || tooOld {
             let why = error.isPermanent ? error.code : (tooOld ? "max-age" : "max-attempts")
             return .deadLetter(id: item.id, attempts: attempt, reason: "\(why): \(error.detail)", at: now)

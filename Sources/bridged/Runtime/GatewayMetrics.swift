@@ -27,6 +27,14 @@ final class GatewayMetrics: Sendable {
         ).set(Double(depth))
     }
 
+    /// 1 while the adapter's own side needs an operator or its destination is in an outage, else 0.
+    func adapterFailing(_ adapter: String, _ failing: Bool) {
+        self.registry.makeGauge(
+            name: "bridged_adapter_failing", labels: [("adapter", adapter)],
+            help: "1 while the adapter cannot work (its account is refused, or every delivery fails)"
+        ).set(Double(failing ? 1 : 0))
+    }
+
     func inboxDepth(_ depth: Int) {
         self.registry.makeGauge(name: "bridged_inbox_depth", help: "Accepted envelopes not yet routed").set(Double(depth))
     }

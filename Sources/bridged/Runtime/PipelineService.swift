@@ -56,8 +56,11 @@ struct PipelineService: Service {
     private func updateGauges() async {
         do {
             self.gateway.metrics.inboxDepth(try await self.gateway.store.inboxDepth())
-            for name in self.gateway.adapters.keys {
+            for (name, adapter) in self.gateway.adapters {
                 self.gateway.metrics.queueDepth(name, try await self.gateway.store.outboxDepth(adapter: name))
+                let outage = self.gateway.health[name]?.current.outageSince != nil
+                let failing = await adapter.failing() != nil
+                self.gateway.metrics.adapterFailing(name, outage || failing)
             }
         } catch is CancellationError {
         } catch {

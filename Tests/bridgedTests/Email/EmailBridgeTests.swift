@@ -39,7 +39,9 @@ struct EmailBridgeTests {
         }
     }
 
-    func setUp(policy: String = Self.policy) async throws -> Peers {
+    func setUp(
+        policy: String = Self.policy, imapPassword: String = DovecotFixture.gateway.password, smtpPassword: String = EximFixture.password
+    ) async throws -> Peers {
         let dovecot = try DovecotFixture()
         try await dovecot.waitReady()
         let exim = try EximFixture(EximFixture.Options(lmtpPort: dovecot.lmtpPort))
@@ -50,8 +52,8 @@ struct EmailBridgeTests {
             acmeDeliverURL: "http://127.0.0.1:\(hookPort)/hooks/acme",
             policy: policy,
             extraFiles: [
-                "var/secrets/imap.password": DovecotFixture.gateway.password + "\n",
-                "var/secrets/smtp.password": EximFixture.password + "\n",
+                "var/secrets/imap.password": imapPassword + "\n",
+                "var/secrets/smtp.password": smtpPassword + "\n",
                 "var/secrets/reply.key": "a reply-address key only this test knows\n",
                 "adapters.d/initech-mail.toml": Self.adapterFile(
                     Self.imapSection(dovecot) + """
@@ -371,3 +373,38 @@ extension EmailBridgeTests {
         #expect(try gateway.auditRecords().contains { $0["event"] as? String == "delivered" })
     }
 }
+
+extension EmailBridgeTests {
+    @Test("a wrong IMAP password is audited, shown on /healthz and the failing gauge, and retried rather than stopping inbound mail for good")
+    func wrongIMAPPasswordIsVisible() async throws {
+        let peers = try await self.setUp(imapPassword: "rotated-away")
+        defer { peers.gateway.remove() }
+        try await eventually("the refused login was audited", within: 20) {
+            try peers.gateway.auditRecords().contains { $0["event"] as? String == "rejected" && $0["reason"] as? String == "imap-authentication-failed" }
+        }
+        let health = try await peers.gateway.admin("/healthz").body
+        #expect(health.contains(#""status":"degraded""#) && health.contains("initech-mail") && health.contains("authentication-failed"), "\(health)")
+        try await eventually("the failing gauge is set") {
+            try await peers.gateway.admin("/metrics").body.contains(#"bridged_adapter_failing{adapter="initech-mail"} 1"#)
+        }
+        #expect(!health.contains("rotated-away"), "no secret in the health answer")
+        try await peers.stop()
+    }
+
+    @Test("an SMTP 535 keeps alice's mail waiting, retried past max_attempts without being dead-lettered, while the account is refused")
+    func refusedSubmissionAccountWaits() async throws {
+        let peers = try await self.setUp(smtpPassword: "rotated-away")
+        defer { peers.gateway.remove() }
+        let answer = #"{"event_id":"alice-535","from":"alice@acme.test","to":["carol@initech.test"],"text":"waiting"}"#
+        #expect(try await peers.gateway.post(answer, adapter: "acme-chat", secret: "acme-outbound-secret").status == 202)
+        // The fixture dead-letters after 5 failed attempts; an account failure does not count as one.
+        try await eventually("the delivery was retried more often than max_attempts", within: 40) {
+            try peers.gateway.auditRecords().filter { $0["event"] as? String == "retried" && $0["reason"] as? String == "smtp-authentication-failed" }.count > 5
+        }
+        #expect(try await peers.gateway.gateway.store.deadLetters(limit: 10).isEmpty)
+        #expect(try await peers.gateway.gateway.store.outboxDepth(adapter: "initech-mail") == 1)
+        try await peers.stop()
+        #expect(try peers.exim.deliveryCount() == 0)
+    }
+}
+

@@ -40,6 +40,9 @@ extension EmailAdapter {
             do {
                 result = try await smtp.submit(message, envelope: SMTPEnvelope(mailFrom: self.bounceAddress, recipients: [recipient]))
             } catch {
+                if error.isAccountFailure {
+                    throw .accountFailing(error.shortDescription, "the SMTP server refused the gateway's credentials")
+                }
                 let detail = "\(recipient): \(error.shortDescription)" + (error.serverReply.map { " (\($0))" } ?? "")
                 if error.isTransient { transient.append(detail) } else { permanent.append(detail) }
                 continue
@@ -128,6 +131,9 @@ extension EmailAdapter {
         do {
             result = try await smtp.submit(MIMEComposer.render(email), envelope: SMTPEnvelope(mailFrom: nil, recipients: [recipient]))
         } catch {
+            if error.isAccountFailure {
+                throw .accountFailing(error.shortDescription, "the SMTP server refused the gateway's credentials")
+            }
             let failure = "\(recipient): \(error.shortDescription)"
             throw error.isTransient ? .transient("smtp-deferred", failure) : .permanent("smtp-rejected", failure)
         }

@@ -21,6 +21,8 @@ public final class EmailAdapter: Adapter {
     let smtp: SMTPClient?
     let state: any AdapterStateStore
     let rejectedDirectory: URL?
+    /// Set while the IMAP account cannot be used (wrong credentials, ...), for /healthz.
+    let imapFailure = AdapterFailure()
     /// `bounces@MAILDOMAIN`: the envelope sender of our mail, so bounces come back to the gateway's
     /// mailbox, where the loop guard audits them; and `postmaster@MAILDOMAIN`, the sender of notices.
     let bounceAddress: Address
@@ -84,11 +86,26 @@ public final class EmailAdapter: Adapter {
 
     public var canDeliver: Bool { self.smtp != nil }
 
+    public func failing() async -> String? { self.imapFailure.current }
+
     public func run(sink: any InboundSink) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             if let follower = self.follower {
                 group.addTask {
-                    try await follower.run { fetched in try await self.handle(fetched, sink: sink) }
+                    try await follower.run(
+                        onFailure: { error in
+                            let first = self.imapFailure.current == nil
+                            self.imapFailure.set("imap: \(error.shortDescription) since \(Timestamp.format(Date()))")
+                            // Audited when it starts and at every slow retry (at most every 15 minutes).
+                            await sink.reject(
+                                InboundRejection(
+                                    adapter: self.name, reason: "imap-\(error.shortDescription)",
+                                    detail: "\(first ? "inbound mail stopped" : "still failing"): \(error.description); retrying until an operator fixes it"
+                                )
+                            )
+                        },
+                        onRecovered: { self.imapFailure.set(nil) }
+                    ) { fetched in try await self.handle(fetched, sink: sink) }
                 }
             }
             if let listen = self.settings.lmtpListen {

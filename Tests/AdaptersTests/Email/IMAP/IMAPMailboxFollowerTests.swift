@@ -313,19 +313,32 @@ struct IMAPMailboxFollowerTests {
         #expect(flags[2]?.contains("$Bridged") == true)
     }
 
-    @Test("a wrong password stops the follower with a non-transient authentication error")
+    actor FailureLog {
+        var errors: [IMAPError] = []
+        func add(_ error: IMAPError) { self.errors.append(error) }
+    }
+
+    @Test("a wrong password is reported, not fatal: the follower keeps trying on its slow backoff and offers nothing")
     func wrongPassword() async throws {
         let dovecot = try DovecotFixture()
         try await dovecot.waitReady()
         let store = Support.MemoryCursorStore()
-        let follower = Self.follower(Self.configuration(dovecot, password: "not-the-password"), store)
-        let outcome = await Support.capture { try await follower.run { _ in Issue.record("offered a message") } }
-        await dovecot.stop()
-        guard case .failure(let error as IMAPError) = outcome else {
-            Issue.record("the follower did not stop with an IMAPError: \(outcome)")
-            return
+        var configuration = Self.configuration(dovecot, password: "not-the-password")
+        configuration.operatorBackoff = .init(initial: .milliseconds(50), maximum: .milliseconds(200))
+        let follower = Self.follower(configuration, store)
+        let failures = FailureLog()
+        let task = Task {
+            try await follower.run(onFailure: { await failures.add($0) }) { _ in Issue.record("offered a message") }
         }
-        #expect(error.isAuthenticationFailure && !error.isTransient)
+        let outcome = await Support.capture {
+            try await Support.eventually("the failure was reported on two attempts") { await failures.errors.count >= 2 }
+        }
+        task.cancel()
+        _ = await task.result
+        await dovecot.stop()
+        try outcome.get()
+        let errors = await failures.errors
+        #expect(errors.allSatisfy { $0.isAuthenticationFailure && !$0.isTransient })
         #expect(await store.cursor(Self.account) == nil)
     }
 

@@ -42,6 +42,9 @@ public struct IMAPFollowerConfiguration: Sendable {
     /// How often to look for new messages when the server does not offer IDLE.
     public var pollInterval: Duration
     public var reconnectBackoff: Backoff
+    /// Between attempts while the failure needs an operator (wrong credentials, no STARTTLS, a missing
+    /// mailbox): the follower keeps trying, slowly, so a fixed password takes effect without a restart.
+    public var operatorBackoff: Backoff = Backoff(initial: .seconds(30), maximum: .seconds(900))
     public var trustRootsPEMFile: String?
     public var serverHostname: String?
     /// How many UIDs one search covers, so a huge mailbox never produces an unbounded search response.

@@ -43,22 +43,36 @@ public struct IMAPMailboxFollower: Sendable {
     /// backoff; nothing after it is processed first. If the task is cancelled while `handle` runs, the message
     /// is left unmarked too (it is offered again on the next run).
     ///
-    /// - Throws: an ``IMAPError`` that is not transient (wrong credentials, no STARTTLS, a missing mailbox):
-    ///   retrying cannot help. Transient failures are logged and retried; cancellation returns normally.
-    public func run(handle: @Sendable (IMAPFetched) async throws -> Void) async throws {
+    /// A failure that needs an operator (wrong credentials, no STARTTLS, a missing mailbox) does not end the
+    /// follower: `onFailure` is told (so it can be audited and shown as degraded), and the follower tries
+    /// again after ``IMAPFollowerConfiguration/operatorBackoff``; `onRecovered` is told when a session is
+    /// established again. Transient failures are logged and retried; cancellation returns normally.
+    public func run(
+        onFailure: @Sendable (IMAPError) async -> Void = { _ in },
+        onRecovered: @Sendable () async -> Void = {},
+        handle: @Sendable (IMAPFetched) async throws -> Void
+    ) async throws {
         let connection = self.configuration.connection
         let tlsContext: NIOSSLContext? = connection.security == .plaintext ? nil : try connection.makeTLSContext()
         var backoff = self.configuration.reconnectBackoff.initial
+        var failing = false
         while !Task.isCancelled {
+            var step = backoff
             do {
                 try await self.session(tlsContext: tlsContext, handle: handle) {
                     backoff = self.configuration.reconnectBackoff.initial
+                    if failing {
+                        failing = false
+                        await onRecovered()
+                    }
                 }
             } catch is CancellationError {
                 return
             } catch let error as IMAPError where !error.isTransient {
-                self.logger.error("IMAP follower stopped", metadata: ["error": "\(error)"])
-                throw error
+                self.logger.error("IMAP follower failing; retrying slowly until an operator fixes it", metadata: ["error": "\(error)"])
+                if !failing { step = self.configuration.operatorBackoff.initial }
+                failing = true
+                await onFailure(error)
             } catch let failure as HandlerFailure {
                 self.logger.warning(
                     "message handler failed; the message stays unmarked and is offered again",
@@ -68,12 +82,14 @@ public struct IMAPMailboxFollower: Sendable {
                 self.logger.warning("IMAP session ended", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
             }
             guard !Task.isCancelled else { return }
+            if failing { step = max(step, self.configuration.operatorBackoff.initial) }
             do {
-                try await Task.sleep(for: Self.jittered(backoff))
+                try await Task.sleep(for: Self.jittered(step))
             } catch {
                 return  // cancelled while waiting
             }
-            backoff = min(backoff * 2, self.configuration.reconnectBackoff.maximum)
+            let ceiling = failing ? self.configuration.operatorBackoff.maximum : self.configuration.reconnectBackoff.maximum
+            backoff = min(step * 2, ceiling)
         }
     }
 
@@ -92,7 +108,7 @@ public struct IMAPMailboxFollower: Sendable {
     private func session(
         tlsContext: NIOSSLContext?,
         handle: @Sendable (IMAPFetched) async throws -> Void,
-        connected: () -> Void
+        connected: () async -> Void
     ) async throws {
         try await IMAPConnection.withConnection(
             self.configuration.connection, eventLoopGroup: self.eventLoopGroup, tlsContext: tlsContext,
@@ -103,7 +119,7 @@ public struct IMAPMailboxFollower: Sendable {
             }
             let status = try await connection.select(self.configuration.mailbox)
             var cursor = try await self.startingCursor(uidValidity: status.uidValidity)
-            connected()
+            await connected()
             var uidNextHint = status.uidNext
             var immediateRescans = 0
             while true {

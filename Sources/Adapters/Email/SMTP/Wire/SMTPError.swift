@@ -67,6 +67,10 @@ public struct SMTPError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The submission account itself was refused (wrong or rotated credentials): no mail can go until an
+    /// operator fixes it, whatever the recipient.
+    public var isAccountFailure: Bool { self.code == .authenticationFailed }
+
     /// A fixed token naming the failure, e.g. `smtp-authentication-failed`.
     public var shortDescription: String {
         switch self.code {
