@@ -28,7 +28,7 @@ public final class ChildProcess: @unchecked Sendable {
     public var isRunning: Bool { self.process.isRunning }
 
     /// Waits (bounded) until the output contains `text`.
-    public func waitForOutput(_ text: String, seconds: Double = 20) async throws {
+    public func waitForOutput(_ text: String, seconds: Double = 60) async throws {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while !self.output.contains(text) {
             guard ContinuousClock.now < deadline else {
@@ -40,7 +40,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits (bounded) for the exit. - Returns: the exit status.
-    public func waitForExit(seconds: Double = 30) async throws -> Int32 {
+    public func waitForExit(seconds: Double = 60) async throws -> Int32 {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while self.process.isRunning {
             guard ContinuousClock.now < deadline else {

@@ -8,7 +8,7 @@ subscription requests (slixmpp's default). It exits 0 as soon as every --until c
 did not within --wait seconds; with no condition it exits 0 after --wait seconds (or just after --send).
 
 conditions (--until, repeatable):  body:TEXT   error:CONDITION   presence:JID:SHOW (SHOW = available, away,
-chat, dnd, xa or unavailable)   subscribed:JID
+chat, dnd, xa or unavailable)   subscribed:JID   receipt:ID (an XEP-0184 receipt for stanza ID)
 reactions (--on-body TEXT ACTION, repeatable): ACTION is show:SHOW (change own presence), reply:TEXT or
 room-reply:TEXT (answer in the room the text came from)
 rooms: --join ROOM/NICK (repeatable, joins before anything is sent), --room-say ROOM TEXT
@@ -16,12 +16,16 @@ rooms: --join ROOM/NICK (repeatable, joins before anything is sent), --room-say 
 import argparse, asyncio, json, sys
 import xml.etree.ElementTree as ET
 import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 p = argparse.ArgumentParser()
 p.add_argument("jid"); p.add_argument("password"); p.add_argument("port", type=int)
 p.add_argument("--send", nargs=2, metavar=("TO", "BODY"))
 p.add_argument("--subscribe", metavar="TO")
 p.add_argument("--reply-to", metavar="ID", help="mark the --send message as an XEP-0461 reply to this stanza id")
+p.add_argument("--send-id", metavar="ID", help="the --send message's stanza id")
+p.add_argument("--request-receipt", action="store_true", help="ask for an XEP-0184 receipt on the --send message")
 p.add_argument("--send-nested", nargs=2, metavar=("TO", "DEPTH"), help="first send a chat message with DEPTH nested child elements")
 p.add_argument("--send-wide", nargs=2, metavar=("TO", "COUNT"), help="first send a chat message with COUNT extra attributes")
 p.add_argument("--show")
@@ -46,6 +50,8 @@ class User(slixmpp.ClientXMPP):
         self.add_event_handler("message", self.on_message)
         self.add_event_handler("message_error", self.on_message)   # slixmpp raises type='error' separately
         self.add_event_handler("presence", self.on_presence)
+        # slixmpp's "message" event needs a <body>; an XEP-0184 receipt has none, so match it on its own.
+        self.register_handler(Callback("receipt", MatchXPath("{jabber:client}message/{urn:xmpp:receipts}received"), self.on_receipt))
         self.add_event_handler("failed_auth", lambda *_: self.ready.done() or self.ready.set_exception(RuntimeError("auth failed")))
 
     async def start(self, _):
@@ -76,8 +82,17 @@ class User(slixmpp.ClientXMPP):
             if args.reply_to:
                 reply = ET.SubElement(msg.xml, "{urn:xmpp:reply:0}reply")
                 reply.set("id", args.reply_to)
+            if args.send_id:
+                msg["id"] = args.send_id
+            if args.request_receipt:
+                ET.SubElement(msg.xml, "{urn:xmpp:receipts}request")
             msg.send()
         self.ready.set_result(True)
+
+    def on_receipt(self, msg):
+        received = msg.xml.find("{urn:xmpp:receipts}received")
+        print(json.dumps({"from": str(msg["from"]), "receipt": received.get("id")}), flush=True)
+        self.met("receipt:" + (received.get("id") or ""))
 
     def met(self, condition):
         self.pending.discard(condition)

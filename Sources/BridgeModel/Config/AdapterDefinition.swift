@@ -53,12 +53,16 @@ public struct XMPPComponentSettings: Sendable, Hashable {
     public var keepaliveSeconds: Int
     /// How remote speakers appear in bridged rooms.
     public var roomMode: XMPPRoomMode
+    /// The largest stanza the server takes from the component (Prosody: `component_stanza_size_limit`,
+    /// 512 KiB by default); longer bodies are shortened with a note, never sent to break the link.
+    public var maxStanzaBytes: Int
 
     public init(
         host: String, port: Int, component: String, secret: SecretSource, maxReconnectSeconds: Int = 30,
-        keepaliveSeconds: Int = 60, roomMode: XMPPRoomMode = .perSpeaker
+        keepaliveSeconds: Int = 60, roomMode: XMPPRoomMode = .perSpeaker, maxStanzaBytes: Int = 512 * 1024
     ) {
         self.roomMode = roomMode
+        self.maxStanzaBytes = maxStanzaBytes
         self.host = host
         self.port = port
         self.component = component

@@ -81,6 +81,7 @@ struct XMPPComponentAdapterFile: Decodable {
     var max_reconnect_seconds: Int?
     var keepalive_seconds: Int?
     var room_mode: String?
+    var max_stanza_bytes: Int?
 }
 
 struct SpoolAdapterFile: Decodable {

@@ -19,7 +19,7 @@ struct ListenerLimitsTests {
 
     @Test("eight silent or half-sent connections fill one source's budget, a ninth is closed at once, /healthz still answers, and the timeout frees them all")
     func hoardedConnectionsAreClosed() async throws {
-        let fixture = try GatewayFixture(http: "header_timeout_seconds = 2\nmax_connections_per_source = 8")
+        let fixture = try GatewayFixture(http: "header_timeout_seconds = 10\nmax_connections_per_source = 8")
         defer { fixture.remove() }
         try await fixture.start()
         let port = try #require(await fixture.gateway.ports.publicPort)

@@ -208,7 +208,7 @@ enum AuditFiles {
 /// Polls a condition until it holds or the bound passes (a liveness bound, not a speed assertion).
 func eventually(
     _ what: String,
-    within seconds: Double = 20,
+    within seconds: Double = 60,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Testing
 
 /// A chat system's incoming-webhook endpoint on loopback: records every POST, and answers the next N with a
 /// chosen failure status, to prove retries, dead letters and ordering against a real HTTP peer.
@@ -69,11 +70,13 @@ final class HookSink: Sendable {
     func start() async throws -> Int {
         let group = self.group
         Task { try await group.run() }
-        let deadline = ContinuousClock.now + .seconds(10)
+        // A generous bound: on a loaded machine the listener can take seconds to come up.
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let port = await self.state.port { return port }
             try await Task.sleep(for: .milliseconds(10))
         }
+        Issue.record("the hook sink did not start listening within 60 s")
         throw CancellationError()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PeerHarness
 import Testing
 
@@ -13,7 +14,8 @@ struct XMPPBridgeTests {
 
     func setUp(
         delivery: String = "max_attempts = 5\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1",
-        policy: String = Self.policy
+        policy: String = Self.policy,
+        component: String = ""
     ) async throws -> (ProsodyFixture, HookSink, GatewayFixture) {
         let prosody = try ProsodyFixture()
         try prosody.register("alice", host: "acme.test", password: "alicepw")
@@ -35,6 +37,7 @@ struct XMPPBridgeTests {
                     component = "partners.acme.test"
                     secret_file = "var/secrets/xmpp.secret"
                     max_reconnect_seconds = 1
+                    \(component)
                     """,
                 "adapters.d/globex-chat.toml": """
                     type = "webhook"
@@ -136,6 +139,47 @@ extension XMPPBridgeTests {
 }
 
 extension XMPPBridgeTests {
+    @Test("a message asking for an XEP-0184 receipt gets it once the gateway committed it, and the audit has it accepted by then")
+    func receiptAfterCommit() async throws {
+        let (prosody, sink, fixture) = try await self.setUp()
+        defer { fixture.remove() }
+        let alice = try self.xmppUser([
+            "alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--send", Self.remote, "with a receipt", "--send-id", "r-1",
+            "--request-receipt", "--until", "receipt:r-1", "--wait", "20",
+        ])
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        // The receipt came after the inbox commit: the item is in the store (inbox or beyond) by now.
+        let native = #"alice@acme.test"#
+        let stored = try await fixture.gateway.store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM idempotency WHERE native_id LIKE ?", arguments: ["\(native)%\tr-1"]) ?? 0
+        }
+        #expect(stored == 1)
+        try await eventually("bob's chat got it") { await sink.state.texts == ["with a receipt"] }
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+    }
+
+    @Test("a body too large for the server's stanza limit reaches alice shortened with a note, and the component link stays up")
+    func oversizedBodyIsShortened() async throws {
+        let (prosody, sink, fixture) = try await self.setUp(component: "max_stanza_bytes = 4096")
+        defer { fixture.remove() }
+        let alice = try self.xmppUser(["alice@acme.test", "alicepw", "\(prosody.c2sPort)", "--until-body", "and a short one", "--wait", "20"])
+        try await alice.waitForOutput("\"ready\": true")
+        // 3,000 ampersands: 3 KB of JSON, 15 KB once escaped in a stanza.
+        let long = "start " + String(repeating: "&", count: 3000)
+        #expect(try await fixture.post(GatewayFixture.message("long-1", text: long)).status == 202)
+        #expect(try await fixture.post(GatewayFixture.message("short-1", text: "and a short one")).status == 202)
+        #expect(try await alice.waitForExit() == 0, "\(alice.output)")
+        try await fixture.stop()
+        await sink.stop()
+        let log = prosody.log
+        await prosody.stop()
+        #expect(alice.output.contains("start &&&&") && alice.output.contains("The gateway shortened this message"), "\(alice.output)")
+        #expect(log.components(separatedBy: "External component successfully authenticated").count - 1 == 1, "the link broke")
+        #expect(try fixture.auditRecords().filter { $0["event"] as? String == "delivered" }.count == 2)
+    }
+
     @Test("a stanza nested 40 deep or with 70 attributes is refused alone with a stanza error and an audit record; the session stays and the next message crosses")
     func oneBadStanzaEndsOneStanza() async throws {
         let (prosody, sink, fixture) = try await self.setUp()

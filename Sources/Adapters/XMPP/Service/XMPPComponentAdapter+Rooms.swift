@@ -82,7 +82,7 @@ extension XMPPComponentAdapter {
             throw .transient("send-failed", "writing to the component stream failed")
         }
         // The barrier goes to the room itself: its answer follows the room's handling of the line.
-        try await self.sendConfirmed([message], id: delivery.deliveryKey, barrierTo: room, via: sender)
+        try await self.sendConfirmed(try self.fitted([message]), id: delivery.deliveryKey, barrierTo: room, via: sender)
         return DeliveryReceipt(nativeID: delivery.deliveryKey)
     }
 }

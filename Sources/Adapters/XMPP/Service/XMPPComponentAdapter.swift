@@ -213,6 +213,9 @@ public final class XMPPComponentAdapter: Adapter {
     func accept(_ envelope: Envelope, answering stanza: XMLElement, sink: any InboundSink, sender: XMPPComponentSender) async {
         do {
             _ = try await sink.accept(envelope)
+            // XEP-0184: the receipt says the gateway holds the message durably (it is committed now), so a
+            // client never shows "delivered" for a message lost between the server's hand-over and the commit.
+            if let receipt = XMPPMessageTranslator.receipt(answering: stanza) { await self.reply(receipt, via: sender) }
         } catch let error as AcceptError where error.isRefusal {
             await sink.reject(
                 InboundRejection(adapter: self.name, reason: error.reason.rawValue, nativeID: envelope.origin.nativeID, detail: error.detail)
@@ -231,6 +234,17 @@ public final class XMPPComponentAdapter: Adapter {
                 ),
                 via: sender
             )
+        }
+    }
+
+    /// Each stanza within the server's size limit (a long body shortened with a note); one that cannot be
+    /// made to fit is a permanent failure, never a stanza that would break the link for every delivery.
+    func fitted(_ stanzas: [XMLElement]) throws(DeliveryFailure) -> [XMLElement] {
+        try stanzas.map { stanza throws(DeliveryFailure) in
+            guard let fitted = XMPPStanzaSize.fit(stanza, limit: self.settings.maxStanzaBytes, namespace: ComponentStateMachine.namespace) else {
+                throw .permanent("stanza-too-large", "the stanza does not fit in max_stanza_bytes (\(self.settings.maxStanzaBytes))")
+            }
+            return fitted
         }
     }
 
@@ -258,7 +272,7 @@ public final class XMPPComponentAdapter: Adapter {
             throw .transient("not-connected", "the component session to the XMPP server is down")
         }
         let domain = delivery.target.directDomain ?? self.settings.component
-        try await self.sendConfirmed(stanzas, id: delivery.deliveryKey, barrierTo: domain, via: sender)
+        try await self.sendConfirmed(try self.fitted(stanzas), id: delivery.deliveryKey, barrierTo: domain, via: sender)
         return DeliveryReceipt(nativeID: delivery.deliveryKey)
     }
 }

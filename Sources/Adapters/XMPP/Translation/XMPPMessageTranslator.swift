@@ -155,6 +155,24 @@ public struct XMPPMessageTranslator: Sendable {
         }
     }
 
+    static let receipts = "urn:xmpp:receipts"
+
+    /// The XEP-0184 receipt for a message that asked for one (`<request xmlns='urn:xmpp:receipts'/>` and an
+    /// id), from the contact it was sent to; nil when it asked for none.
+    public static func receipt(answering stanza: XMLElement) -> XMLElement? {
+        guard stanza.name == "message", stanza[attribute: "type"] != "error", stanza[attribute: "type"] != "groupchat",
+            stanza.element(named: "request", namespace: Self.receipts) != nil, let id = stanza[attribute: "id"], !id.isEmpty
+        else { return nil }
+        var receipt = XMLElement(name: "message", namespace: ComponentStateMachine.namespace)
+        receipt[attribute: "from"] = stanza[attribute: "to"]
+        receipt[attribute: "to"] = stanza[attribute: "from"]
+        receipt[attribute: "id"] = "receipt-\(id)"
+        var received = XMLElement(name: "received", namespace: Self.receipts)
+        received[attribute: "id"] = id
+        receipt.append(received)
+        return receipt
+    }
+
     /// A stanza error answering `stanza` (RFC 6120 §8.3): addresses swapped, the condition and a text.
     public static func error(answering stanza: XMLElement, type: String, condition: String, text: String) -> XMLElement {
         var reply = XMLElement(name: stanza.name, namespace: ComponentStateMachine.namespace)
