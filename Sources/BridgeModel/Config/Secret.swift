@@ -38,7 +38,8 @@ public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
             return Secret(bytes: Array(value.utf8))
         case .file(let path):
             let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : directory.appendingPathComponent(path)
-            if let mode = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.posixPermissions] as? Int,
+            // The file's own mode, through any symlink (secret mounts are often links to the real file).
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path))?[.posixPermissions] as? Int,
                 mode & 0o007 != 0
             {
                 throw SecretError(

@@ -134,8 +134,15 @@ actor AuditLog {
         let fd = open(self.segments.checkpointsURL.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw Failure(description: "cannot open \(self.segments.checkpointsURL.path)") }
         defer { Glibc.close(fd) }
-        try Self.writeAll(fd, line)
-        guard fsync(fd) == 0 else { throw Failure(description: "fsync of the checkpoint file failed") }
+        let before = lseek(fd, 0, SEEK_END)
+        do {
+            try Self.writeAll(fd, line)
+            guard fsync(fd) == 0 else { throw Failure(description: "fsync of the checkpoint file failed") }
+        } catch {
+            // Cut a partly written line, so the file keeps whole checkpoints only and the retry appends cleanly.
+            if before >= 0 { _ = ftruncate(fd, before) }
+            throw error
+        }
         self.checkpointedSequence = self.lastSequence
         self.lastCheckpointAt = ContinuousClock.now
     }

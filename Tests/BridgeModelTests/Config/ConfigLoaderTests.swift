@@ -264,5 +264,12 @@ struct ConfigCrossFileTests {
             let issue = try #require(error.issues.first { $0.file == "adapters.d/globex-chat.toml" })
             #expect(issue.message.contains("can be read by other users (mode 644)"), "\(issue)")
         }
+        // A symlink to a private file (how secret mounts usually look) is judged by the file it names.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret.path)
+        let link = fixture.directory.appendingPathComponent("secrets/linked.secret")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: secret)
+        let adapter = fixture.directory.appendingPathComponent("adapters.d/globex-chat.toml")
+        try "type = \"webhook\"\norg = \"globex\"\nsecret_file = \"secrets/linked.secret\"\n".write(to: adapter, atomically: true, encoding: .utf8)
+        _ = try ConfigLoader.load(directory: fixture.directory, environment: [:])
     }
 }

@@ -95,7 +95,8 @@ public final class EmailAdapter: Adapter {
                     try await follower.run(
                         onFailure: { error in
                             let first = self.imapFailure.current == nil
-                            self.imapFailure.set("imap: \(error.shortDescription) since \(Timestamp.format(Date()))")
+                            // Keep when it started; the audit records the later attempts.
+                            if first { self.imapFailure.set("imap: \(error.shortDescription) since \(Timestamp.format(Date()))") }
                             // Audited when it starts and at every slow retry (at most every 15 minutes).
                             await sink.reject(
                                 InboundRejection(

@@ -58,12 +58,14 @@ actor XMPPDeliveryLedger {
             try outcome.get()
             return
         }
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            self.fail(id, Unconfirmed(description: "the server did not answer the delivery barrier within \(timeout)"))
+        }
+        // The timer ends with the barrier, so no sleeping task is left behind per delivery.
+        defer { timer.cancel() }
         try await withCheckedThrowingContinuation { continuation in
             self.barriers[id] = continuation
-            Task {
-                try? await Task.sleep(for: timeout)
-                await self.fail(id, Unconfirmed(description: "the server did not answer the delivery barrier within \(timeout)"))
-            }
         }
     }
 
