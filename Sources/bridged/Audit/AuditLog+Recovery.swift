@@ -11,6 +11,14 @@ extension AuditLog {
         var segment: Int
         var sequence: Int64
         var hash: String
+        /// The type of the last record (`stopped` after a graceful shutdown), nil for a new log.
+        var lastEvent: String? = nil
+        /// Bytes of an incomplete last record cut at start-up.
+        var cutBytes = 0
+    }
+
+    private struct LastEvent: Decodable {
+        var event: String
     }
 
     /// Finds the head of the chain at start-up.
@@ -21,11 +29,13 @@ extension AuditLog {
     static func recoverTail(_ segments: AuditSegments, logger: Logger) throws -> Tail {
         let numbers = try segments.segmentNumbers()
         guard let lastNumber = numbers.last else { return Tail(segment: 1, sequence: 0, hash: AuditSegments.genesisHash) }
+        var cutBytes = 0
         for number in numbers.reversed() {
             let url = segments.segmentURL(number)
             var data = try Data(contentsOf: url)
             if let last = data.last, last != 0x0A {
                 let cut = (data.lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
+                cutBytes += data.count - cut
                 logger.warning(
                     "cutting an incomplete last audit record (a write interrupted by a crash)",
                     metadata: ["file": "\(url.lastPathComponent)", "bytes": "\(data.count - cut)"]
@@ -43,7 +53,8 @@ extension AuditLog {
                     description: "the last record of \(url.lastPathComponent) is unreadable; run `bridged audit verify`"
                 )
             }
-            return Tail(segment: lastNumber, sequence: link.seq, hash: hash)
+            let event = (try? JSONDecoder().decode(LastEvent.self, from: Data(body.utf8)))?.event
+            return Tail(segment: lastNumber, sequence: link.seq, hash: hash, lastEvent: event, cutBytes: cutBytes)
         }
         return Tail(segment: lastNumber, sequence: 0, hash: AuditSegments.genesisHash)
     }

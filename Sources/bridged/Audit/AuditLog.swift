@@ -33,6 +33,15 @@ actor AuditLog {
     private var lastCheckpointAt = ContinuousClock.now
     private let encoder: JSONEncoder
 
+    enum PreviousStop: Sendable, Equatable {
+        case graceful
+        /// The last run ended without its `stopped` record (killed, crashed, power lost).
+        case unclean(cutBytes: Int)
+    }
+
+    /// How the run before this one ended, as the log's tail tells; nil for a new log.
+    let previousStop: PreviousStop?
+
     init(directory: URL, signingKey: Curve25519.Signing.PrivateKey, settings: AuditSettings, logger: Logger) throws {
         self.segments = AuditSegments(directory: directory)
         self.signingKey = signingKey
@@ -46,6 +55,7 @@ actor AuditLog {
         self.lastSequence = tail.sequence
         self.lastHash = tail.hash
         self.checkpointedSequence = tail.sequence
+        self.previousStop = tail.lastEvent.map { $0 == AuditEventType.stopped.rawValue ? .graceful : .unclean(cutBytes: tail.cutBytes) }
         self.fd = try Self.openSegment(self.segments.segmentURL(tail.segment))
         self.segmentSize = Int(lseek(self.fd, 0, SEEK_END))
     }

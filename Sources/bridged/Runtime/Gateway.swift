@@ -106,6 +106,19 @@ final class Gateway: Sendable {
         self.health = Dictionary(uniqueKeysWithValues: self.adapters.keys.map { ($0, AdapterHealth()) })
         var started = AuditEvent(.started)
         started.detail = "bridged \(BridgedVersion.current), adapters: \(self.adapters.keys.sorted().joined(separator: ", "))"
+        if case .unclean(let cutBytes) = self.audit.previousStop {
+            // Say what this start picks up, so an operator and an auditor can see the crash and its recovery.
+            let inbox = try await self.store.inboxDepth()
+            var queued = 0
+            for name in self.adapters.keys { queued += try await self.store.outboxDepth(adapter: name) }
+            let recovered = "after an unclean stop: \(inbox) accepted items still to route, \(queued) deliveries queued, "
+                + "\(missing.count) audit records re-indexed, \(cutBytes) bytes of an interrupted record cut"
+            started.detail = (started.detail ?? "") + "; " + recovered
+            started.recovered = true
+            logger.warning("the last run did not stop cleanly; recovering", metadata: [
+                "inbox": "\(inbox)", "queued": "\(queued)", "reindexed": "\(missing.count)", "cut_bytes": "\(cutBytes)",
+            ])
+        }
         try await self.audit.appendIndexed([started, Self.configLoaded(routing)], into: self.store)
     }
 

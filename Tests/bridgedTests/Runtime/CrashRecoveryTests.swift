@@ -39,6 +39,12 @@ struct CrashRecoveryTests {
         let records = try fixture.auditRecords()
         #expect(records.filter { $0["event"] as? String == "accepted" }.count == 1)
         #expect(records.filter { $0["event"] as? String == "delivered" }.count == 1)
+        // The restart says it follows an unclean stop, and what it picked up.
+        let starts = records.filter { $0["event"] as? String == "started" }
+        #expect(starts.count == 2)
+        #expect(starts.first?["recovered"] == nil)
+        #expect(starts.last?["recovered"] as? Bool == true)
+        #expect((starts.last?["detail"] as? String)?.contains("after an unclean stop: 0 accepted items still to route, 1 deliveries queued") == true, "\(starts)")
         let verify = try DaemonProcess.command(["audit", "verify", "--config", fixture.root.path])
         #expect(verify.status == 0, "\(verify.output)")
     }
