@@ -14,6 +14,8 @@ struct Ingress: InboundSink {
     let refusals: RefusalWindow
 
     func accept(_ envelope: Envelope) async throws -> AcceptOutcome {
+        // Control characters and bidi overrides are neutralised here, the one door, for every protocol alike.
+        let envelope = TextHygiene.neutralize(envelope)
         let routing = await self.runtime.routing
         let adapterOrg = routing.adapterOrgs[envelope.origin.adapter]
         let senderOrg = routing.config.orgs.org(of: envelope.sender.address)

@@ -264,3 +264,25 @@ extension ClearedContentTests {
     }
 }
 
+extension ClearedContentTests {
+    @Test("bidi overrides a partner sends are neutralised before anything is stored or delivered; terminal escapes are refused at the edge")
+    func controlCharactersNeutralised() async throws {
+        let fixture = try GatewayFixture()
+        defer { fixture.remove() }
+        try await fixture.start()
+        let nasty = #"{"event_id":"ctl-1","from":"bob@globex.test","to":["alice@acme.test"],"subject":"hi \u202ethere","text":"invoice\u202egpj.exe"}"#
+        let answer = try await fixture.post(nasty)
+        #expect(answer.status == 202, "\(answer.body)")
+        // The generic dialect takes no control characters at all: a terminal escape is refused, not stored.
+        let escape = #"{"event_id":"ctl-2","from":"bob@globex.test","to":["alice@acme.test"],"text":"\u001b]0;pwned\u0007"}"#
+        #expect(try await fixture.post(escape).status == 422)
+        try await eventually("delivered") { fixture.spoolFiles().count == 1 }
+        try await fixture.stop()
+        let file = fixture.root.appendingPathComponent("var/spool/acme/\(try #require(fixture.spoolFiles().first))")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        let envelope = try #require(record["envelope"] as? [String: Any])
+        #expect(envelope["body"] as? String == "invoicegpj.exe")
+        #expect(envelope["subject"] as? String == "hi there")
+    }
+}
+
