@@ -65,6 +65,12 @@ struct EmailCrashTests {
         let eventIDs = await sink.state.eventIDs
         #expect(Set(texts) == Set((1...total).map { "message \($0)" }), "\(seenBeforeKill) arrived before the kill")
         #expect(Set(eventIDs).count == total, "\(eventIDs)")
+        // Posts are counted, not only compared as sets: a text posted twice must be the same delivery (one
+        // event id), and repeats are bounded by the crash window, one delivery batch (32).
+        var idsByText: [String: Set<String>] = [:]
+        for (text, id) in zip(texts, eventIDs) { idsByText[text, default: []].insert(id) }
+        #expect(idsByText.values.allSatisfy { $0.count == 1 }, "a message was delivered twice as two deliveries: \(idsByText)")
+        #expect(texts.count - total <= 32, "\(texts.count - total) repeated posts after the kill")
         let verify = try DaemonProcess.command(["audit", "verify", "--config", fixture.root.path])
         #expect(verify.status == 0, "\(verify.output)")
     }
