@@ -36,23 +36,30 @@ struct DeliveryClearanceTests {
         )
     }
 
-    @Test("a deny added by a reload stops an item already queued behind a dead peer, its sender is told, and a replay is denied too")
-    func reloadStopsQueuedItem() async throws {
+    /// A running gateway with one message from bob to alice queued behind acme's dead chat system (it
+    /// answers 503 until told otherwise); globex's chat can be answered.
+    static func queuedBehindDeadPeer(_ event: String, text: String) async throws -> (acme: HookSink, globex: HookSink, fixture: GatewayFixture) {
         let acme = HookSink()
         let globex = HookSink()
+        let fixture = try Self.fixture(acme: try await acme.start(), globex: try await globex.start())
+        await acme.state.fail(Array(repeating: 503, count: 100_000))
+        try await fixture.start()
+        #expect(try await fixture.post(GatewayFixture.message(event, text: text)).status == 202)
+        try await eventually("the delivery was retried against the dead peer") {
+            try fixture.auditRecords().contains { $0["event"] as? String == "retried" }
+        }
+        return (acme, globex, fixture)
+    }
+
+    @Test("a deny added by a reload stops an item already queued behind a dead peer, its sender is told, and a replay is denied too")
+    func reloadStopsQueuedItem() async throws {
+        let (acme, globex, fixture) = try await Self.queuedBehindDeadPeer("queued-1", text: "before the change")
         defer {
+            fixture.remove()
             Task {
                 await acme.stop()
                 await globex.stop()
             }
-        }
-        let fixture = try Self.fixture(acme: try await acme.start(), globex: try await globex.start())
-        defer { fixture.remove() }
-        await acme.state.fail(Array(repeating: 503, count: 100_000))
-        try await fixture.start()
-        #expect(try await fixture.post(GatewayFixture.message("queued-1", text: "before the change")).status == 202)
-        try await eventually("the delivery was retried against the dead peer") {
-            try fixture.auditRecords().contains { $0["event"] as? String == "retried" }
         }
 
         try Self.denyAlice.write(to: fixture.root.appendingPathComponent("policy.toml"), atomically: true, encoding: .utf8)
@@ -98,20 +105,14 @@ struct DeliveryClearanceTests {
 
     @Test("an item queued before a reload that still allows it is decided again and delivered, with the new revision on record")
     func reloadThatStillAllows() async throws {
-        let acme = HookSink()
-        let globex = HookSink()
+        let (acme, globex, fixture) = try await Self.queuedBehindDeadPeer("queued-2", text: "still allowed")
         defer {
+            fixture.remove()
             Task {
                 await acme.stop()
                 await globex.stop()
             }
         }
-        let fixture = try Self.fixture(acme: try await acme.start(), globex: try await globex.start())
-        defer { fixture.remove() }
-        await acme.state.fail(Array(repeating: 503, count: 100_000))
-        try await fixture.start()
-        #expect(try await fixture.post(GatewayFixture.message("queued-2", text: "still allowed")).status == 202)
-        try await eventually("the delivery was retried") { try fixture.auditRecords().contains { $0["event"] as? String == "retried" } }
         let before = await fixture.gateway.runtime.routing.gate.revision
         let relabelled = "revision = \"2026-12-relabel\"\n" + GatewayFixture.defaultPolicy
         try relabelled.write(to: fixture.root.appendingPathComponent("policy.toml"), atomically: true, encoding: .utf8)

@@ -15,10 +15,13 @@ struct XMPPBridgeTests {
     func setUp(
         delivery: String = "max_attempts = 5\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1",
         policy: String = Self.policy,
-        component: String = ""
+        component: String = "",
+        users: [(name: String, password: String)] = [],
+        routes: String = ""
     ) async throws -> (ProsodyFixture, HookSink, GatewayFixture) {
         let prosody = try ProsodyFixture()
         try prosody.register("alice", host: "acme.test", password: "alicepw")
+        for user in users { try prosody.register(user.name, host: "acme.test", password: user.password) }
         // XMPP refuses an apostrophe in a local part: the org registers o'brien XEP-0106-escaped.
         try prosody.register(#"o\27brien"#, host: "acme.test", password: "obrienpw")
         try await prosody.waitReady()
@@ -52,6 +55,7 @@ struct XMPPBridgeTests {
                     [[reach]]
                     org = "globex"
                     adapter = "globex-chat"
+                    \(routes)
                     """,
             ]
         )

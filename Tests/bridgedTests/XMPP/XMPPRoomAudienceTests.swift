@@ -26,56 +26,21 @@ struct XMPPRoomAudienceTests {
         """
 
     func setUp() async throws -> (ProsodyFixture, HookSink, GatewayFixture) {
-        let prosody = try ProsodyFixture()
-        try prosody.register("alice", host: "acme.test", password: "alicepw")
-        try prosody.register("carol", host: "acme.test", password: "carolpw")
-        try await prosody.waitReady()
-        let sink = HookSink()
-        let hookPort = try await sink.start()
-        let fixture = try GatewayFixture(
+        try await XMPPBridgeTests().setUp(
             delivery: "max_attempts = 50\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1",
             policy: Self.policy,
-            extraFiles: [
-                "var/secrets/xmpp.secret": ProsodyFixture.secret + "\n",
-                "adapters.d/acme-xmpp.toml": """
-                    type = "xmpp-component"
-                    org = "acme"
-                    host = "127.0.0.1"
-                    port = \(prosody.componentPort)
-                    component = "partners.acme.test"
-                    secret_file = "var/secrets/xmpp.secret"
-                    max_reconnect_seconds = 1
-                    """,
-                "adapters.d/globex-chat.toml": """
-                    type = "webhook"
-                    org = "globex"
-                    secret_file = "var/secrets/globex.secret"
-                    deliver_url = "http://127.0.0.1:\(hookPort)/hooks/globex"
-                    """,
-                "routes.toml": """
-                    [[reach]]
-                    org = "acme"
-                    adapter = "acme-xmpp"
-                    [[reach]]
-                    org = "globex"
-                    adapter = "globex-chat"
-
-                    [[room]]
-                    id = "lobby"
-                    [[room.member]]
-                    adapter = "acme-xmpp"
-                    channel = "lobby@rooms.acme.test"
-                    [[room.member]]
-                    adapter = "globex-chat"
-                    channel = "globex-lobby"
-                    """,
-            ]
+            users: [("carol", "carolpw")],
+            routes: """
+                [[room]]
+                id = "lobby"
+                [[room.member]]
+                adapter = "acme-xmpp"
+                channel = "lobby@rooms.acme.test"
+                [[room.member]]
+                adapter = "globex-chat"
+                channel = "globex-lobby"
+                """
         )
-        try await fixture.start()
-        try await eventually("the component is authenticated") {
-            prosody.log.contains("External component successfully authenticated")
-        }
-        return (prosody, sink, fixture)
     }
 
     func user(_ jid: String, _ password: String, _ prosody: ProsodyFixture, _ options: [String]) throws -> ChildProcess {
