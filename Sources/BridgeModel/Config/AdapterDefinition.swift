@@ -56,13 +56,18 @@ public struct XMPPComponentSettings: Sendable, Hashable {
     /// The largest stanza the server takes from the component (Prosody: `component_stanza_size_limit`,
     /// 512 KiB by default); longer bodies are shortened with a note, never sent to break the link.
     public var maxStanzaBytes: Int
+    /// How long a (full JID, stanza id) pair names one message: a repeat within it is a duplicate, after
+    /// it a new message (clients reuse stanza ids across sessions).
+    public var dedupeWindowSeconds: Int
 
     public init(
         host: String, port: Int, component: String, secret: SecretSource, maxReconnectSeconds: Int = 30,
-        keepaliveSeconds: Int = 60, roomMode: XMPPRoomMode = .perSpeaker, maxStanzaBytes: Int = 512 * 1024
+        keepaliveSeconds: Int = 60, roomMode: XMPPRoomMode = .perSpeaker, maxStanzaBytes: Int = 512 * 1024,
+        dedupeWindowSeconds: Int = 3600
     ) {
         self.roomMode = roomMode
         self.maxStanzaBytes = maxStanzaBytes
+        self.dedupeWindowSeconds = dedupeWindowSeconds
         self.host = host
         self.port = port
         self.component = component

@@ -82,6 +82,7 @@ struct XMPPComponentAdapterFile: Decodable {
     var keepalive_seconds: Int?
     var room_mode: String?
     var max_stanza_bytes: Int?
+    var dedupe_window_seconds: Int?
 }
 
 struct SpoolAdapterFile: Decodable {

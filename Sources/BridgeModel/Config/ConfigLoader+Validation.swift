@@ -224,6 +224,7 @@ extension ConfigLoader {
         if let value = raw.max_reconnect_seconds, value < 1 { self.report(file, "max_reconnect_seconds", "must be at least 1") }
         if let value = raw.keepalive_seconds, value < 1 { self.report(file, "keepalive_seconds", "must be at least 1") }
         if let value = raw.max_stanza_bytes, value < 4096 { self.report(file, "max_stanza_bytes", "must be at least 4096") }
+        if let value = raw.dedupe_window_seconds, value < 1 { self.report(file, "dedupe_window_seconds", "must be at least 1") }
         let roomMode = raw.room_mode.map { XMPPRoomMode(rawValue: $0) } ?? .perSpeaker
         if roomMode == nil {
             self.report(file, "room_mode", "must be one of: " + XMPPRoomMode.allCases.map(\.rawValue).joined(separator: ", "))
@@ -232,7 +233,8 @@ extension ConfigLoader {
         return XMPPComponentSettings(
             host: raw.host, port: raw.port, component: raw.component.lowercased(), secret: secret,
             maxReconnectSeconds: raw.max_reconnect_seconds ?? 30, keepaliveSeconds: raw.keepalive_seconds ?? 60,
-            roomMode: roomMode, maxStanzaBytes: raw.max_stanza_bytes ?? 512 * 1024
+            roomMode: roomMode, maxStanzaBytes: raw.max_stanza_bytes ?? 512 * 1024,
+            dedupeWindowSeconds: raw.dedupe_window_seconds ?? 3600
         )
     }
 

@@ -18,10 +18,15 @@ public enum EnvelopeKind: String, Sendable, Codable, CaseIterable, Hashable {
 public struct Origin: Hashable, Sendable, Codable {
     public var adapter: String
     public var nativeID: String
+    /// How long the native id names one item, in seconds; after that the same id from the same adapter is a
+    /// new item. nil: for as long as the gateway keeps idempotency keys. XMPP clients reuse stanza ids across
+    /// sessions, so the XMPP adapter bounds its ids in time.
+    public var freshForSeconds: Int?
 
-    public init(adapter: String, nativeID: String) {
+    public init(adapter: String, nativeID: String, freshForSeconds: Int? = nil) {
         self.adapter = adapter
         self.nativeID = nativeID
+        self.freshForSeconds = freshForSeconds
     }
 }
 

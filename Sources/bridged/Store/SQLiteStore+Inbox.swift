@@ -8,12 +8,22 @@ extension SQLiteStore: InboxStore {
     func accept(_ envelope: Envelope) async throws -> AcceptOutcome {
         let data = try EnvelopeCoding.encode(envelope)
         return try await self.pool.write { db in
-            if let existing = try String.fetchOne(
+            if let existing = try Row.fetchOne(
                 db,
-                sql: "SELECT envelope_id FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
+                sql: "SELECT envelope_id, accepted_at FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
                 arguments: [envelope.origin.adapter, envelope.origin.nativeID]
             ) {
-                return .duplicate(EnvelopeID(rawValue: existing))
+                let acceptedAt: Double = existing["accepted_at"]
+                guard let window = envelope.origin.freshForSeconds,
+                    envelope.receivedAt.timeIntervalSince1970 - acceptedAt > Double(window)
+                else {
+                    return .duplicate(EnvelopeID(rawValue: existing["envelope_id"]))
+                }
+                // The id is older than its window: it names a new item now (a client reusing stanza ids).
+                try db.execute(
+                    sql: "DELETE FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
+                    arguments: [envelope.origin.adapter, envelope.origin.nativeID]
+                )
             }
             try Self.insertAccepted(envelope, data: data, db: db)
             return .accepted(envelope.id)
@@ -36,8 +46,9 @@ extension SQLiteStore: InboxStore {
             sql: "INSERT INTO inbox (envelope_id, envelope, received_at) VALUES (?, ?, ?)",
             arguments: [envelope.id.rawValue, data, envelope.receivedAt.timeIntervalSince1970]
         )
+        // The newest item under a native id is the one a later reply or correction names.
         try db.execute(
-            sql: "INSERT OR IGNORE INTO id_map (adapter, native_id, envelope_id, conversation) VALUES (?, ?, ?, ?)",
+            sql: "INSERT OR REPLACE INTO id_map (adapter, native_id, envelope_id, conversation) VALUES (?, ?, ?, ?)",
             arguments: [
                 envelope.origin.adapter, envelope.origin.nativeID, envelope.id.rawValue, envelope.conversation?.channel,
             ]

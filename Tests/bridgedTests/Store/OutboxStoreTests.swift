@@ -47,6 +47,36 @@ struct OutboxStoreTests {
         }
     }
 
+    @Test("a native id with a window is a duplicate inside it and a new item after it; the id map then names the newest")
+    func boundedIdempotency() async throws {
+        try await self.withStore { store in
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            func envelope(at offset: Double) throws -> Envelope {
+                Envelope(
+                    origin: Origin(adapter: "acme-xmpp", nativeID: "alice@acme.test/laptop\treused", freshForSeconds: 60),
+                    sender: Participant(address: try Address(parsing: "alice@acme.test")), recipients: [try Address(parsing: "bob@globex.test")],
+                    body: "at \(offset)", receivedAt: start.addingTimeInterval(offset)
+                )
+            }
+            let first = try envelope(at: 0)
+            #expect(try await store.accept(first) == .accepted(first.id))
+            #expect(try await store.accept(try envelope(at: 30)) == .duplicate(first.id))
+            let later = try envelope(at: 61)
+            #expect(try await store.accept(later) == .accepted(later.id))
+            #expect(try await store.envelopeID(adapter: "acme-xmpp", nativeID: "alice@acme.test/laptop\treused") == later.id)
+            // Without a window the key holds for good.
+            let webhook = Envelope(
+                origin: Origin(adapter: "globex-chat", nativeID: "evt-1"), sender: Participant(address: try Address(parsing: "bob@globex.test")),
+                recipients: [try Address(parsing: "alice@acme.test")], body: "x", receivedAt: start
+            )
+            _ = try await store.accept(webhook)
+            var again = webhook
+            again.id = .generate()
+            again.receivedAt = start.addingTimeInterval(10 * 365 * 86400)
+            #expect(try await store.accept(again) == .duplicate(webhook.id))
+        }
+    }
+
     @Test("the same origin accepted twice is stored once")
     func idempotent() async throws {
         try await self.withStore { store in

@@ -143,6 +143,24 @@ extension XMPPBridgeTests {
 }
 
 extension XMPPBridgeTests {
+    @Test("a client that reuses a stanza id with the same resource in a later session is not silently deduplicated")
+    func reusedStanzaIDAfterTheWindow() async throws {
+        let (prosody, sink, fixture) = try await self.setUp(component: "dedupe_window_seconds = 1")
+        defer { fixture.remove() }
+        let first = try self.xmppUser(["alice@acme.test/laptop", "alicepw", "\(prosody.c2sPort)", "--send", Self.remote, "first session", "--send-id", "reused-1"])
+        #expect(try await first.waitForExit() == 0, "\(first.output)")
+        try await eventually("the first message crossed") { await sink.state.texts == ["first session"] }
+        // Wait until the one-second window of that id has passed (the event this test is about).
+        let sent = ContinuousClock.now
+        try await eventually("the dedupe window passed") { ContinuousClock.now - sent > .milliseconds(1500) }
+        let second = try self.xmppUser(["alice@acme.test/laptop", "alicepw", "\(prosody.c2sPort)", "--send", Self.remote, "second session", "--send-id", "reused-1"])
+        #expect(try await second.waitForExit() == 0, "\(second.output)")
+        try await eventually("the second message crossed too") { await sink.state.texts == ["first session", "second session"] }
+        try await fixture.stop()
+        await sink.stop()
+        await prosody.stop()
+    }
+
     @Test("a message asking for an XEP-0184 receipt gets it once the gateway committed it, and the audit has it accepted by then")
     func receiptAfterCommit() async throws {
         let (prosody, sink, fixture) = try await self.setUp()

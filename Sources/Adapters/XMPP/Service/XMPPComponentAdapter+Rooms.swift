@@ -27,7 +27,8 @@ extension XMPPComponentAdapter {
         case .ignore: return
         case .reject(let reason, let detail):
             await sink.reject(InboundRejection(adapter: self.name, reason: reason, nativeID: stanza[attribute: "id"], detail: detail))
-        case .envelope(let envelope):
+        case .envelope(var envelope):
+            envelope.origin.freshForSeconds = self.settings.dedupeWindowSeconds
             do {
                 _ = try await sink.accept(envelope)
             } catch {

@@ -211,6 +211,8 @@ public final class XMPPComponentAdapter: Adapter {
     }
 
     func accept(_ envelope: Envelope, answering stanza: XMLElement, sink: any InboundSink, sender: XMPPComponentSender) async {
+        var envelope = envelope
+        envelope.origin.freshForSeconds = self.settings.dedupeWindowSeconds
         do {
             _ = try await sink.accept(envelope)
             // XEP-0184: the receipt says the gateway holds the message durably (it is committed now), so a
