@@ -210,7 +210,12 @@ struct XMPPFederationTests {
         ])
         #expect(try await alice.waitForExit() == 0, "\(alice.output)\n\(bob.output)")
         #expect(try await bob.waitForExit() == 0, "\(bob.output)\n\(prosody.log.suffix(4000))")
-        // Let any echo that would come arrive before counting.
+        // Each delivery into a room is recorded only after the ping barrier to that room is answered, and the
+        // room reflects a line to the gateway's listener before it answers the barrier: once both lines are
+        // recorded delivered, an echo of either would already have been read and accepted.
+        try await eventually("both room lines were delivered") {
+            try fixture.auditRecords().filter { $0["event"] as? String == "delivered" }.count >= 2
+        }
         try await eventually("the pipeline is idle") { try await fixture.quiescent() }
         try await fixture.stop()
         await prosody.stop()
@@ -226,5 +231,8 @@ struct XMPPFederationTests {
         let records = try fixture.auditRecords()
         let delivered = records.filter { $0["event"] as? String == "delivered" }.compactMap { $0["adapter"] as? String }
         #expect(delivered.sorted() == ["acme-xmpp", "globex-xmpp"], "\(delivered)")
+        // The gateway took exactly two lines in: alice's and bob's, never its own occupants' reflections.
+        let accepted = records.filter { $0["event"] as? String == "accepted" && $0["room"] != nil }
+        #expect(accepted.count == 2, "\(accepted)")
     }
 }
