@@ -81,7 +81,7 @@ extension ConfigLoader {
             ok = false
         }
         guard ok, let security, let password else { return nil }
-        if security == .plaintext, !Self.isLoopback(raw.host) {
+        if security == .plaintext, !LoopbackHost.contains(raw.host) {
             self.report(file, "imap.security", "plaintext sends the password in clear: only for a server on loopback")
             return nil
         }
@@ -139,6 +139,4 @@ extension ConfigLoader {
             return nil
         }
     }
-
-    static func isLoopback(_ host: String) -> Bool { LoopbackHost.contains(host) }
 }

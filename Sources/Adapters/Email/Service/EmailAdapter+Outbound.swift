@@ -36,19 +36,8 @@ extension EmailAdapter {
             }
             let email = try self.compose(delivery, to: recipient, thread: thread, state: state)
             let message = MIMEComposer.render(email)
-            let result: SMTPSubmissionResult
-            do {
-                result = try await smtp.submit(message, envelope: SMTPEnvelope(mailFrom: self.bounceAddress, recipients: [recipient]))
-            } catch {
-                if error.isAccountFailure {
-                    throw .accountFailing(error.shortDescription, "the SMTP server refused the gateway's credentials")
-                }
-                let detail = "\(recipient): \(error.shortDescription)" + (error.serverReply.map { " (\($0))" } ?? "")
-                if error.isTransient { transient.append(detail) } else { permanent.append(detail) }
-                continue
-            }
-            switch result.outcomes[recipient] {
-            case .accepted?:
+            switch try await self.submit(message, from: self.bounceAddress, to: recipient, smtp: smtp) {
+            case .accepted:
                 state.append(messageID: email.messageID.value)
                 state.subject = state.subject ?? envelope.subject
                 do {
@@ -59,9 +48,8 @@ extension EmailAdapter {
                     self.logger.error("sent, but could not record it; a retry may send a duplicate", metadata: ["error": "\(error)"])
                 }
                 sentIDs.append(email.messageID.value)
-            case .transient(let reply)?: transient.append("\(recipient): \(reply)")
-            case .permanent(let reply)?: permanent.append("\(recipient): \(reply)")
-            case nil: transient.append("\(recipient): the server gave no answer for this recipient")
+            case .transient(let detail): transient.append(detail)
+            case .permanent(let detail): permanent.append(detail)
             }
         }
         if !transient.isEmpty { throw .transient("smtp-deferred", transient.joined(separator: "; ")) }
@@ -127,21 +115,40 @@ extension EmailAdapter {
             text: notice.text,
             extraHeaders: [.init(.autoSubmitted, "auto-replied"), .init(.bridgedEnvelope, delivery.envelope.id.rawValue)]
         )
+        switch try await self.submit(MIMEComposer.render(email), from: nil, to: recipient, smtp: smtp) {
+        case .accepted: return DeliveryReceipt(nativeID: messageID.value)
+        case .transient(let detail): throw .transient("smtp-deferred", detail)
+        case .permanent(let detail): throw .permanent("smtp-rejected", detail)
+        }
+    }
+
+    /// One recipient's answer to one submission.
+    enum RecipientOutcome {
+        case accepted
+        /// Worth retrying later; the text names the recipient and the server's answer.
+        case transient(String)
+        case permanent(String)
+    }
+
+    /// Submits `message` to one recipient (one SMTP transaction).
+    /// - Throws: ``DeliveryFailure/accountFailing(_:_:)`` when the server refuses the gateway's own
+    ///   credentials: nothing can go until an operator fixes them, whatever the recipient.
+    func submit(_ message: [UInt8], from mailFrom: Address?, to recipient: Address, smtp: SMTPClient) async throws(DeliveryFailure) -> RecipientOutcome {
         let result: SMTPSubmissionResult
         do {
-            result = try await smtp.submit(MIMEComposer.render(email), envelope: SMTPEnvelope(mailFrom: nil, recipients: [recipient]))
+            result = try await smtp.submit(message, envelope: SMTPEnvelope(mailFrom: mailFrom, recipients: [recipient]))
         } catch {
             if error.isAccountFailure {
                 throw .accountFailing(error.shortDescription, "the SMTP server refused the gateway's credentials")
             }
-            let failure = "\(recipient): \(error.shortDescription)"
-            throw error.isTransient ? .transient("smtp-deferred", failure) : .permanent("smtp-rejected", failure)
+            let detail = "\(recipient): \(error.shortDescription)" + (error.serverReply.map { " (\($0))" } ?? "")
+            return error.isTransient ? .transient(detail) : .permanent(detail)
         }
         switch result.outcomes[recipient] {
-        case .accepted?: return DeliveryReceipt(nativeID: messageID.value)
-        case .permanent(let reply)?: throw .permanent("smtp-rejected", "\(recipient): \(reply)")
-        case .transient(let reply)?: throw .transient("smtp-deferred", "\(recipient): \(reply)")
-        case nil: throw .transient("smtp-deferred", "\(recipient): the server gave no answer for this recipient")
+        case .accepted?: return .accepted
+        case .transient(let reply)?: return .transient("\(recipient): \(reply)")
+        case .permanent(let reply)?: return .permanent("\(recipient): \(reply)")
+        case nil: return .transient("\(recipient): the server gave no answer for this recipient")
         }
     }
 }
