@@ -231,7 +231,7 @@ public final class DovecotFixture: @unchecked Sendable {
 
     /// SIGTERM, then wait (bounded) for the exit: Dovecot stops in about a second.
     public func stop(keepingData: Bool = false) async {
-        await Loopback.terminate(self.process, name: "Dovecot", within: 15)
+        await Loopback.terminate(self.process, name: "Dovecot", within: 60)
         if !keepingData { try? FileManager.default.removeItem(at: self.directory) }
     }
 

@@ -205,7 +205,7 @@ public final class EximFixture: @unchecked Sendable {
 
     /// SIGTERM, then wait (bounded) for the exit; removes the directory unless `keepingFiles`.
     public func stop(keepingFiles: Bool = false) async {
-        await Loopback.terminate(self.process, name: "Exim", within: 10)
+        await Loopback.terminate(self.process, name: "Exim", within: 60)
         if !keepingFiles {
             do { try FileManager.default.removeItem(at: self.directory) } catch {
                 Issue.record("cannot remove \(self.directory.path): \(error)")

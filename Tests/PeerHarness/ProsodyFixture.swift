@@ -109,7 +109,7 @@ public final class ProsodyFixture: @unchecked Sendable {
 
     /// SIGTERM, then wait (bounded) for the exit: Prosody stops in milliseconds.
     public func stop(keepingData: Bool = false) async {
-        await Loopback.terminate(self.process, name: "Prosody", within: 10)
+        await Loopback.terminate(self.process, name: "Prosody", within: 60)
         if !keepingData { try? FileManager.default.removeItem(at: self.directory) }
     }
 
