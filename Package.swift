@@ -1,10 +1,15 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// `BRIDGED_FUZZ=1` (set by `scripts/fuzz.sh`, which builds in its own `.build-fuzz`) instruments the
+/// project's own modules for libFuzzer and AddressSanitizer and adds the `bridged-fuzz` driver.
+let fuzzing = Context.environment["BRIDGED_FUZZ"] == "1"
+let fuzzFlags: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
-]
+] + fuzzFlags
 
 let package = Package(
     name: "bridged",
@@ -91,6 +96,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "Adapters", "BridgeModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/Targets",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "PeerHarness",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -112,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "AdaptersTests",
             dependencies: [
-                "Adapters", "BridgeModel", "PeerHarness",
+                "Adapters", "BridgeModel", "PeerHarness", "FuzzTargets",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -141,3 +155,17 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+if fuzzing {
+    package.targets.append(
+        .executableTarget(
+            name: "bridged-fuzz",
+            dependencies: ["FuzzTargets"],
+            path: "Tests/Fuzz/Driver",
+            // No Swift `main`: libFuzzer's runs and calls LLVMFuzzerTestOneInput.
+            swiftSettings: strictSettings + [.unsafeFlags(["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]
+        )
+    )
+    package.products.append(.executable(name: "bridged-fuzz", targets: ["bridged-fuzz"]))
+}

@@ -11,22 +11,29 @@ struct CRLFLineDecoder: ByteToMessageDecoder {
     struct LineTooLong: Error {}
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let line = try Self.nextLine(&buffer, maxLineLength: self.maxLineLength) else { return .needMoreData }
+        context.fireChannelRead(Self.wrapInboundOut(line))
+        return .continue
+    }
+
+    /// Takes the next line off `buffer`, or nil (nothing consumed) when it has not all arrived.
+    /// A bare LF is left in the line so the state machine refuses it.
+    static func nextLine(_ buffer: inout ByteBuffer, maxLineLength: Int) throws(LineTooLong) -> [UInt8]? {
         let view = buffer.readableBytesView
         guard let lf = view.firstIndex(of: 10) else {
-            if buffer.readableBytes > self.maxLineLength { throw LineTooLong() }
-            return .needMoreData
+            if buffer.readableBytes > maxLineLength { throw LineTooLong() }
+            return nil
         }
         let length = lf - view.startIndex + 1
-        if length > self.maxLineLength + 2 { throw LineTooLong() }
-        guard var line = buffer.readBytes(length: length) else { return .needMoreData }
+        if length > maxLineLength + 2 { throw LineTooLong() }
+        guard var line = buffer.readBytes(length: length) else { return nil }
         line.removeLast()  // LF
         if line.last == 13 {
             line.removeLast()
         } else {
-            line.append(10)  // a bare LF: left in the line so the state machine refuses it
+            line.append(10)
         }
-        context.fireChannelRead(Self.wrapInboundOut(line))
-        return .continue
+        return line
     }
 }
 

@@ -1,0 +1,188 @@
+@testable import Adapters
+import BridgeModel
+import Foundation
+import NIOCore
+
+/// The parsers that read what a partner, a user or a peer server sends, each behind one entry point
+/// taking arbitrary bytes. The libFuzzer driver (`scripts/fuzz.sh`) calls them with mutated inputs; the
+/// unit tests replay every kept corpus file and every regression through the same functions.
+///
+/// An entry point returns normally for every input: refusing it with an error is the expected outcome.
+/// A crash, a trap (overflow, out-of-range index, force unwrap) or a sanitizer report is the bug.
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// The signed webhook request: timestamp and signature headers, then the generic dialect's body.
+    case webhook
+    /// The XMPP component stream, cut into reads at the places the input chooses, then each stanza
+    /// through the message, presence and room translators.
+    case xmppStream = "xmpp-stream"
+    /// A whole inbound email: header section, MIME structure, charsets, encoded words, HTML, trimming,
+    /// Authentication-Results.
+    case mime
+    /// The IMAP server's responses: framing (lines and literals) and parsing.
+    case imapResponse = "imap-response"
+    /// The SMTP server's replies (multi-line included).
+    case smtpReply = "smtp-reply"
+    /// An LMTP session from the org's MTA: line framing and the server state machine.
+    case lmtp
+
+    /// Runs one input through the target's parsers.
+    public func run(_ data: [UInt8]) {
+        switch self {
+        case .webhook: Self.webhook(data)
+        case .xmppStream: Self.xmppStream(data)
+        case .mime: Self.mime(data)
+        case .imapResponse: Self.imapResponse(data)
+        case .smtpReply: Self.smtpReply(data)
+        case .lmtp: Self.lmtp(data)
+        }
+    }
+
+    static let secret = Secret(bytes: Array("fuzzing-secret-fuzzing-secret-32".utf8))
+    static let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    /// Line 1: the timestamp header; line 2: the signature header (`sign` there signs the body with the
+    /// timestamp of line 1, so the checks after the MAC are reached too); the rest: the body.
+    static func webhook(_ data: [UInt8]) {
+        var parts = data.split(separator: 10, maxSplits: 2, omittingEmptySubsequences: false).map(Array.init)
+        while parts.count < 3 { parts.append([]) }
+        let timestamp = String(decoding: parts[0], as: UTF8.self)
+        var signature = String(decoding: parts[1], as: UTF8.self)
+        let body = parts[2]
+        if signature == "sign", let value = Int64(timestamp.trimmingCharacters(in: .whitespaces)) {
+            signature = WebhookSignature.sign(body: body, timestamp: value, secret: Self.secret)
+        }
+        _ = try? WebhookSignature.verify(
+            body: body,
+            timestampHeader: timestamp,
+            signatureHeader: signature,
+            secret: Self.secret,
+            now: Self.now,
+            tolerance: 300
+        )
+        _ = WebhookAdapter.peekEventID(body)
+        if let envelope = try? GenericDialect().decode(body: body, adapter: "partner", receivedAt: Self.now) {
+            _ = TextHygiene.neutralize(envelope)
+        }
+    }
+
+    /// The first byte chooses the read size (1 to 256 bytes), so stanzas split across reads and several
+    /// stanzas in one read are both explored.
+    static func xmppStream(_ data: [UInt8]) {
+        guard let first = data.first else { return }
+        let step = Int(first) + 1
+        var limits = XMPPStreamLimits()
+        limits.maxStanzaBytes = 64 * 1024
+        let parser = XMPPStreamParser(limits: limits)
+        let messages = XMPPMessageTranslator(adapter: "xmpp", component: "bridge.acme.test")
+        let presence = XMPPPresenceTranslator(adapter: "xmpp", component: "bridge.acme.test")
+        let room = try? XMPPRoomTranslator(adapter: "xmpp", component: "bridge.acme.test", mode: .perSpeaker)
+        var offset = 1
+        while offset < data.count {
+            let end = min(data.count, offset + step)
+            let events: [XMPPStreamEvent]
+            do {
+                events = try parser.feed(Array(data[offset..<end]))
+            } catch {
+                return
+            }
+            for case .stanza(let stanza) in events {
+                switch stanza.name {
+                case "message":
+                    _ = messages.inbound(stanza, receivedAt: Self.now)
+                    _ = XMPPMessageTranslator.receipt(answering: stanza)
+                case "presence":
+                    _ = presence.inbound(stanza, receivedAt: Self.now)
+                    _ = XMPPRoomTranslator.occupant(stanza)
+                default:
+                    break
+                }
+                if let from = stanza[attribute: "from"], let jid = try? JID(parsing: from) {
+                    _ = JIDEscaping.localAddress(for: jid)
+                    _ = JIDEscaping.address(for: jid, component: "bridge.acme.test")
+                }
+                _ = room
+            }
+            offset = end
+        }
+        _ = try? parser.finish()
+    }
+
+    static func mime(_ data: [UInt8]) {
+        var limits = EmailLimits()
+        limits.maxMessageBytes = 1 << 20
+        let parser = EmailParser(limits: limits, trustedAuthservIDs: ["mx.acme.test"])
+        guard let email = try? parser.parse(data) else { return }
+        _ = ChatTextTrimmer.trim(email.text)
+        _ = TextHygiene.body(email.text)
+        _ = TextHygiene.line(email.subject ?? "")
+        for field in email.headers.all("Authentication-Results") {
+            _ = AuthenticationResults.parse(field)
+        }
+    }
+
+    /// The first byte chooses the read size, as for the XMPP stream.
+    static func imapResponse(_ data: [UInt8]) {
+        guard let first = data.first else { return }
+        let step = Int(first) + 1
+        var framer = IMAPResponseFramer(limits: IMAPFramingLimits(maxLineLength: 4096, maxLiteralSize: 64 * 1024))
+        var buffer = ByteBuffer()
+        var offset = 1
+        while offset < data.count {
+            let end = min(data.count, offset + step)
+            buffer.writeBytes(data[offset..<end])
+            offset = end
+            do {
+                while let frame = try framer.next(&buffer) {
+                    _ = try? IMAPResponseParser.parse(frame)
+                }
+            } catch {
+                return
+            }
+            buffer.discardReadBytes()
+        }
+    }
+
+    static func smtpReply(_ data: [UInt8]) {
+        guard let first = data.first else { return }
+        let step = Int(first) + 1
+        var parser = SMTPReplyParser(limits: .init(maxLineLength: 512, maxLines: 16))
+        var buffer = ByteBuffer()
+        var offset = 1
+        while offset < data.count {
+            let end = min(data.count, offset + step)
+            buffer.writeBytes(data[offset..<end])
+            offset = end
+            do {
+                while let reply = try parser.parse(&buffer) {
+                    _ = reply
+                }
+            } catch {
+                return
+            }
+            buffer.discardReadBytes()
+        }
+    }
+
+    static func lmtp(_ data: [UInt8]) {
+        var machine = LMTPServerStateMachine(mailDomain: "bridge.acme.test", maxMessageBytes: 64 * 1024, maxRecipients: 8)
+        var buffer = ByteBuffer(bytes: data)
+        while true {
+            let line: [UInt8]?
+            do {
+                line = try CRLFLineDecoder.nextLine(&buffer, maxLineLength: 4096)
+            } catch {
+                return
+            }
+            guard let line else { return }
+            switch machine.received(line: line) {
+            case .close:
+                return
+            case .deliver(_, _, let message):
+                _ = try? EmailParser(trustedAuthservIDs: []).parse(message)
+                machine.delivered()
+            case .none, .reply:
+                continue
+            }
+        }
+    }
+}
