@@ -25,6 +25,13 @@ public protocol Adapter: Sendable {
     /// - Throws: ``DeliveryFailure``: transient ones are retried with backoff, permanent ones dead-lettered.
     func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt
 
+    /// Delivers a window of items in the order given, with one outcome per item, in the same order.
+    /// Items of one conversation reach the destination in that order. A protocol that can confirm several
+    /// items at once does so (the XMPP component writes them all, then one acknowledgement barrier); the
+    /// default delivers one after another and stops at the first transient failure, answering
+    /// ``DeliveryOutcome/notAttempted`` for the rest, which stay queued.
+    func deliver(all deliveries: [Delivery]) async -> [DeliveryOutcome]
+
     /// Who a line delivered into `channel` would reach right now, so the delivery worker can have each
     /// person decided before the line goes in. A read-only question: it never sends anything.
     func roomAudience(channel: String) async -> RoomAudience
@@ -41,6 +48,33 @@ extension Adapter {
     public func roomAudience(channel: String) async -> RoomAudience { .undisclosed }
 
     public func failing() async -> String? { nil }
+
+    public func deliver(all deliveries: [Delivery]) async -> [DeliveryOutcome] {
+        var outcomes: [DeliveryOutcome] = []
+        outcomes.reserveCapacity(deliveries.count)
+        var stopped = false
+        for delivery in deliveries {
+            if stopped {
+                outcomes.append(.notAttempted)
+                continue
+            }
+            do {
+                outcomes.append(.delivered(try await self.deliver(delivery)))
+            } catch {
+                outcomes.append(.failed(error))
+                stopped = !error.isPermanent
+            }
+        }
+        return outcomes
+    }
+}
+
+/// What became of one item of a window given to ``Adapter/deliver(all:)``.
+public enum DeliveryOutcome: Sendable {
+    case delivered(DeliveryReceipt)
+    case failed(DeliveryFailure)
+    /// Not tried (an earlier item failed transiently); the item stays queued as it was.
+    case notAttempted
 }
 
 /// A failure of an adapter's own side that needs an operator, with when it started; shared between the

@@ -30,15 +30,39 @@ struct DeliveryWorker: Sendable {
     var health = AdapterHealth()
     var batchSize = 32
 
-    /// Delivers one batch of due items. - Returns: how many were attempted.
+    /// How many deliveries go to the adapter together (``Adapter/deliver(all:)``), and how many at most are
+    /// delivered before their outcomes are audited and settled: after a crash, at most this many per
+    /// adapter can be delivered a second time.
+    var window = 8
+
+    /// What one window's outcomes become: audit records, settlements and notices, written together.
+    struct Outcomes {
+        var events: [AuditEvent] = []
+        var settlements: [Settlement] = []
+        var notices: [Envelope] = []
+        var delivered = 0
+        var failed = 0
+        var lastFailure: String?
+
+        var isEmpty: Bool { self.events.isEmpty && self.settlements.isEmpty && self.notices.isEmpty }
+    }
+
+    /// An item cleared for this attempt and handed to the adapter in the next window.
+    struct Prepared {
+        var item: OutboxItem
+        var delivery: Delivery
+        var clearance: Clearance
+        var event: AuditEvent
+    }
+
+    /// Delivers one batch of due items, a window at a time. - Returns: how many were attempted.
     func deliverBatch(now: Date = Date()) async throws -> Int {
         let items = try await self.store.dueDeliveries(adapter: self.adapter.name, now: now, limit: self.batchSize)
         guard !items.isEmpty else { return 0 }
         let indexed = try await self.store.indexedEvents(envelopes: items.map(\.envelope.id))
         let routing = await self.runtime.routing
-        var events: [AuditEvent] = []
-        var settlements: [Settlement] = []
-        var notices: [Envelope] = []
+        var outcomes = Outcomes()
+        var window: [Prepared] = []
         var blocked: Set<String> = []
         for item in items where !blocked.contains(item.conversation) {
             let alreadyDelivered = (indexed[item.envelope.id] ?? []).contains {
@@ -46,11 +70,13 @@ struct DeliveryWorker: Sendable {
             }
             if alreadyDelivered {
                 // Delivered and audited before a crash, but not yet settled: settle without delivering again.
-                settlements.append(.delivered(id: item.id))
+                outcomes.settlements.append(.delivered(id: item.id))
                 continue
             }
             let attempt = item.attempts + 1
-            guard let clearance = self.clearance(for: item, routing: routing, events: &events, settlements: &settlements, notices: &notices) else {
+            guard let clearance = self.clearance(
+                for: item, routing: routing, events: &outcomes.events, settlements: &outcomes.settlements, notices: &outcomes.notices
+            ) else {
                 continue
             }
             var event = AuditEvent(.delivered)
@@ -60,59 +86,100 @@ struct DeliveryWorker: Sendable {
             if case .direct(let recipients) = clearance.target { event.to = recipients.map(\.description) }
             if case .room(let room, _) = clearance.target { event.room = room }
             do {
-                let audience = try await self.roomAudience(for: clearance.target, item: item, routing: routing, events: &events)
+                let audience = try await self.roomAudience(for: clearance.target, item: item, routing: routing, events: &outcomes.events)
                 let delivery = Delivery(
                     id: item.id, envelope: item.envelope, adapter: item.adapter, target: clearance.target, attempt: attempt,
                     audience: audience
                 )
-                let receipt = try await self.adapter.deliver(delivery)
-                event.detail = receipt.nativeID.map { "native id \($0)" }
-                settlements.append(.delivered(id: item.id, nativeID: receipt.nativeID))
-                self.metrics.delivered(item.adapter)
+                window.append(Prepared(item: item, delivery: delivery, clearance: clearance, event: event))
             } catch {
-                let settlement = self.settlement(for: error, item: item, attempt: attempt, now: Date())
-                switch settlement {
-                case .retry(_, _, let next, _):
-                    event.event = .retried
-                    event.detail = "\(error.detail); next attempt at \(Timestamp.format(next))"
-                    self.metrics.retried(item.adapter)
-                default:
-                    event.event = .deadLettered
-                    event.detail = error.detail
-                    self.metrics.deadLettered(item.adapter)
-                }
-                event.reason = error.code
-                settlements.append(settlement)
-                if case .retry = settlement { blocked.insert(item.conversation) }
-                if case .deadLetter = settlement, case .direct(let recipients) = clearance.target,
-                    let notice = self.planner(routing).notice(
-                        about: item.envelope, recipients, error.isPermanent ? .refused : .gaveUp, "\(item.id)"
-                    )
-                {
-                    notices.append(notice)
-                }
-                self.logger.notice(
-                    "delivery failed",
-                    metadata: ["adapter": "\(item.adapter)", "delivery": "\(item.id)", "error": "\(error.code)", "attempt": "\(attempt)"]
-                )
+                self.record(.failed(error), of: item, clearance: clearance, event: event, routing: routing, into: &outcomes, blocked: &blocked)
             }
-            events.append(event)
+            if window.count >= self.window {
+                try await self.deliver(&window, routing: routing, into: &outcomes, blocked: &blocked)
+            }
         }
-        let index = try await self.audit.append(events)
+        try await self.deliver(&window, routing: routing, into: &outcomes, blocked: &blocked)
+        return items.count
+    }
+
+    /// Hands the window to the adapter, then audits and settles what became of each item (and anything
+    /// decided before it), so outcomes are on disk a window at a time.
+    private func deliver(
+        _ window: inout [Prepared], routing: Routing, into outcomes: inout Outcomes, blocked: inout Set<String>
+    ) async throws {
+        if !window.isEmpty {
+            let results = await self.adapter.deliver(all: window.map(\.delivery))
+            for (prepared, result) in zip(window, results) {
+                self.record(result, of: prepared.item, clearance: prepared.clearance, event: prepared.event, routing: routing, into: &outcomes, blocked: &blocked)
+            }
+            window = []
+        }
+        guard !outcomes.isEmpty else { return }
+        let written = outcomes
+        outcomes = Outcomes()
+        let index = try await self.audit.append(written.events)
         try await self.store.indexingOnFailure(index) {
-            try await self.store.settle(settlements, notices: notices, index: index)
+            try await self.store.settle(written.settlements, notices: written.notices, index: index)
         }
-        if !notices.isEmpty { await self.inboxBell.ring() }
-        let delivered = settlements.filter { if case .delivered = $0 { true } else { false } }.count
-        let failed = events.filter { $0.event == .retried }.count
-        if self.health.record(delivered: delivered, failed: failed, lastFailure: events.last { $0.event == .retried }?.reason) {
+        if !written.notices.isEmpty { await self.inboxBell.ring() }
+        if self.health.record(delivered: written.delivered, failed: written.failed, lastFailure: written.lastFailure) {
             // The destination delivers again: everything that waited out a backoff during the outage goes now.
             let forward = try await self.store.bringForward(adapter: self.adapter.name, now: Date())
             if forward > 0 {
                 self.logger.notice("destination back: retries brought forward", metadata: ["adapter": "\(self.adapter.name)", "items": "\(forward)"])
             }
         }
-        return items.count
+    }
+
+    /// Turns one item's outcome into its audit record, settlement, metrics and (for a dead letter) the
+    /// sender's notice. A transient failure holds the rest of the item's conversation back for this batch.
+    private func record(
+        _ result: DeliveryOutcome, of item: OutboxItem, clearance: Clearance, event: AuditEvent, routing: Routing,
+        into outcomes: inout Outcomes, blocked: inout Set<String>
+    ) {
+        var event = event
+        switch result {
+        case .notAttempted:
+            // Still queued exactly as it was; the next batch takes it (after its conversation's head).
+            blocked.insert(item.conversation)
+            return
+        case .delivered(let receipt):
+            event.detail = receipt.nativeID.map { "native id \($0)" }
+            outcomes.settlements.append(.delivered(id: item.id, nativeID: receipt.nativeID))
+            outcomes.delivered += 1
+            self.metrics.delivered(item.adapter)
+        case .failed(let error):
+            let attempt = item.attempts + 1
+            let settlement = self.settlement(for: error, item: item, attempt: attempt, now: Date())
+            switch settlement {
+            case .retry(_, _, let next, _):
+                event.event = .retried
+                event.detail = "\(error.detail); next attempt at \(Timestamp.format(next))"
+                outcomes.failed += 1
+                outcomes.lastFailure = error.code
+                self.metrics.retried(item.adapter)
+                blocked.insert(item.conversation)
+            default:
+                event.event = .deadLettered
+                event.detail = error.detail
+                self.metrics.deadLettered(item.adapter)
+            }
+            event.reason = error.code
+            outcomes.settlements.append(settlement)
+            if case .deadLetter = settlement, case .direct(let recipients) = clearance.target,
+                let notice = self.planner(routing).notice(
+                    about: item.envelope, recipients, error.isPermanent ? .refused : .gaveUp, "\(item.id)"
+                )
+            {
+                outcomes.notices.append(notice)
+            }
+            self.logger.notice(
+                "delivery failed",
+                metadata: ["adapter": "\(item.adapter)", "delivery": "\(item.id)", "error": "\(error.code)", "attempt": "\(attempt)"]
+            )
+        }
+        outcomes.events.append(event)
     }
 
     /// The clearance for this attempt: the stored one if the gate in force confirms it, else a new decision.

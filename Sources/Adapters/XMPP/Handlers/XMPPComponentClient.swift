@@ -113,6 +113,13 @@ public struct XMPPComponentSender: Sendable {
         try await self.write(XMLSerializer.serialize(stanza, inheritedNamespace: ComponentStateMachine.namespace))
     }
 
+    /// Writes several stanzas in one go (one flush), in order.
+    public func send(_ stanzas: [XMLElement]) async throws {
+        try await self.outbound.write(contentsOf: stanzas.map {
+            ByteBuffer(string: XMLSerializer.serialize($0, inheritedNamespace: ComponentStateMachine.namespace))
+        })
+    }
+
     /// A whitespace keepalive (RFC 6120 §4.6.1).
     public func keepalive() async throws { try await self.write(" ") }
 

@@ -260,21 +260,25 @@ public final class XMPPComponentAdapter: Adapter {
     }
 
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
-        let envelope = delivery.envelope
         if case .room = delivery.target {
             return try await self.deliverToRoom(delivery)
         }
-        let stanzas = switch envelope.kind {
-        case .presence, .subscription: try self.presence.outbound(delivery)
-        case .notice where envelope.notice?.originalKind == .subscription: self.presence.notice(delivery)
-        case .notice: self.translator.notice(delivery)
-        default: try self.translator.outbound(delivery)
-        }
+        let stanzas = try self.fitted(try self.directStanzas(delivery))
         guard let sender = await self.connection.sender else {
             throw .transient("not-connected", "the component session to the XMPP server is down")
         }
         let domain = delivery.target.directDomain ?? self.settings.component
-        try await self.sendConfirmed(try self.fitted(stanzas), id: delivery.deliveryKey, barrierTo: domain, via: sender)
+        try await self.sendConfirmed(stanzas, id: delivery.deliveryKey, barrierTo: domain, via: sender)
         return DeliveryReceipt(nativeID: delivery.deliveryKey)
+    }
+
+    /// The stanzas of a direct delivery, by kind.
+    func directStanzas(_ delivery: Delivery) throws(DeliveryFailure) -> [XMLElement] {
+        switch delivery.envelope.kind {
+        case .presence, .subscription: try self.presence.outbound(delivery)
+        case .notice where delivery.envelope.notice?.originalKind == .subscription: self.presence.notice(delivery)
+        case .notice: self.translator.notice(delivery)
+        default: try self.translator.outbound(delivery)
+        }
     }
 }
