@@ -7,3 +7,5 @@ scripts/install-deps.sh test
 # The process-level tests run the real binary, so build it (and the tests) first.
 swift build --build-tests
 swift test --skip-build
+# A bounded libFuzzer run over every parser of untrusted input (its own instrumented build in .build-fuzz).
+scripts/fuzz.sh all "${BRIDGED_FUZZ_SECONDS:-20}"

@@ -4,6 +4,7 @@
 # Prosody -> bob@globex.test (slixmpp). Everything on 127.0.0.1, in a throwaway directory; bounded: N
 # messages (capped at 100000) per run, 3 runs, each with a timeout.
 # usage: Tests/Benchmarks/xmpp.sh [MESSAGES]     needs: prosody, python3-slixmpp (scripts/install-deps.sh test)
+# BRIDGED_WINDOW=N sets delivery.window (default 8; 1 = one delivery barrier round trip per message).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -60,6 +61,8 @@ listen = "127.0.0.1:0"
 listen = "127.0.0.1:0"
 [log]
 level = "warning"
+[delivery]
+window = ${BRIDGED_WINDOW:-8}
 CFG
 printf '[orgs.acme]\ndomains = ["acme.test"]\n[orgs.globex]\ndomains = ["globex.test"]\n' > "$g/orgs.toml"
 printf '[[reach]]\norg = "acme"\nadapter = "acme-xmpp"\n[[reach]]\norg = "globex"\nadapter = "globex-xmpp"\n' > "$g/routes.toml"
@@ -74,5 +77,5 @@ pids+=($!)
 for _ in $(seq 150); do
   [ "$(grep -c 'successfully authenticated' "$work/xmpp/prosody.log" 2>/dev/null || true)" -ge 2 ] && break; sleep 0.1
 done
-echo "alice -> bob through Prosody and the gateway, $n messages per run (release build, $(nproc) cores):"
+echo "alice -> bob through Prosody and the gateway, $n messages per run, delivery.window ${BRIDGED_WINDOW:-8} (release build, $(nproc) cores):"
 for run in 1 2 3; do /usr/bin/python3 "$repo/Tests/peers/xmpp_load.py" "$C2S" "$n" 'bob\40globex.test@partners.acme.test' --timeout 300; done

@@ -36,6 +36,7 @@ struct DaemonFile: Decodable {
         var max_age_seconds: Int?
         var initial_backoff_ms: Int?
         var max_backoff_seconds: Int?
+        var window: Int?
     }
 
     struct Log: Decodable {

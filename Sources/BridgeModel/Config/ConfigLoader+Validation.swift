@@ -82,6 +82,10 @@ extension ConfigLoader {
             if let value = positive(delivery.max_backoff_seconds, "max_backoff_seconds") {
                 settings.delivery.maxBackoffSeconds = value
             }
+            if let value = positive(delivery.window, "window") {
+                if value > 256 { self.report(name, "delivery.window", "must be at most 256") }
+                settings.delivery.window = value
+            }
         }
         if let level = file.log?.level {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

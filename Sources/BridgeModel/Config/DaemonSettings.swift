@@ -93,6 +93,9 @@ public struct DeliverySettings: Sendable, Hashable {
     public var maxAgeSeconds: Int = 86_400
     public var initialBackoffMilliseconds: Int = 1000
     public var maxBackoffSeconds: Int = 600
+    /// Deliveries handed to an adapter together, and delivered before their outcomes are recorded: the
+    /// most a crash can make an adapter deliver twice.
+    public var window: Int = 8
     public init() {}
 }
 

@@ -28,12 +28,13 @@ struct DeliveryWorker: Sendable {
     var presenceCarriers: Set<String> = []
     /// The destination's outage state across batches.
     var health = AdapterHealth()
-    var batchSize = 32
+    /// Due items read per pass: several windows.
+    var batchSize: Int { max(32, 4 * self.window) }
 
     /// How many deliveries go to the adapter together (``Adapter/deliver(all:)``), and how many at most are
     /// delivered before their outcomes are audited and settled: after a crash, at most this many per
-    /// adapter can be delivered a second time.
-    var window = 8
+    /// adapter can be delivered a second time (`delivery.window`).
+    var window: Int { max(1, self.settings.window) }
 
     /// What one window's outcomes become: audit records, settlements and notices, written together.
     struct Outcomes {

@@ -27,6 +27,8 @@ actor XMPPDeliveryLedger {
     private var expected: [String: Result<Void, Unconfirmed>?] = [:]
     private var watched: Set<String> = []
     private var bounces: [String: [Bounce]] = [:]
+    /// Barriers written since the adapter started (each one is a round trip).
+    private(set) var barriersSent = 0
 
     /// Starts collecting the errors the server bounces for stanzas with this id.
     func watch(_ id: String) {
@@ -49,6 +51,7 @@ actor XMPPDeliveryLedger {
 
     /// Registers a barrier IQ before it is written, so an answer that comes at once is not missed.
     func expect(_ id: String) {
+        self.barriersSent += 1
         self.expected[id] = .some(nil)
     }
 
