@@ -50,6 +50,7 @@ pids+=($!)
 
 g="$work/gw"
 printf 'bench-secret\n' > "$g/var/secrets/xmpp.secret"
+chmod 600 "$g/var/secrets/xmpp.secret"
 "$bin" audit keygen --out "$g/var/keys/audit.key" >/dev/null
 cat > "$g/bridged.toml" <<CFG
 [audit]
@@ -74,8 +75,13 @@ done
 for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$COMP) 2>/dev/null && break; sleep 0.1; done
 "$bin" run --config "$g" >"$g/run.log" 2>&1 &
 pids+=($!)
+gateway=$!
 for _ in $(seq 150); do
-  [ "$(grep -c 'successfully authenticated' "$work/xmpp/prosody.log" 2>/dev/null || true)" -ge 2 ] && break; sleep 0.1
+  [ "$(grep -c 'successfully authenticated' "$work/xmpp/prosody.log" 2>/dev/null || true)" -ge 2 ] && break
+  kill -0 "$gateway" 2>/dev/null || { echo "the gateway exited:" >&2; cat "$g/run.log" >&2; exit 1; }
+  sleep 0.1
 done
+[ "$(grep -c 'successfully authenticated' "$work/xmpp/prosody.log" 2>/dev/null || true)" -ge 2 ] \
+  || { echo "both components did not connect within 15 s:" >&2; tail -20 "$g/run.log" >&2; exit 1; }
 echo "alice -> bob through Prosody and the gateway, $n messages per run, delivery.window ${BRIDGED_WINDOW:-8} (release build, $(nproc) cores):"
 for run in 1 2 3; do /usr/bin/python3 "$repo/Tests/peers/xmpp_load.py" "$C2S" "$n" 'bob\40globex.test@partners.acme.test' --timeout 300; done
