@@ -30,6 +30,9 @@ actor AuditLog {
     private(set) var lastSequence: Int64 = 0
     private(set) var lastHash = AuditSegments.genesisHash
     private var checkpointedSequence: Int64 = 0
+    /// The config revision of the last `config-loaded` record this run wrote: from that record on, only
+    /// decisions under it may be appended (``append(_:decidedUnder:)``).
+    private(set) var configInForce: String?
     private var lastCheckpointAt = ContinuousClock.now
     private let encoder: JSONEncoder
 
@@ -58,6 +61,25 @@ actor AuditLog {
         self.previousStop = tail.lastEvent.map { $0 == AuditEventType.stopped.rawValue ? .graceful : .unclean(cutBytes: tail.cutBytes) }
         self.fd = try Self.openSegment(self.segments.segmentURL(tail.segment))
         self.segmentSize = Int(lseek(self.fd, 0, SEEK_END))
+    }
+
+    /// Decisions made under a config revision that a `config-loaded` record has already superseded.
+    struct StaleRevision: Error, CustomStringConvertible {
+        var decidedUnder: String
+        var inForce: String
+        var description: String { "decided under config \(self.decidedUnder), but \(self.inForce) is in force" }
+    }
+
+    /// Appends decisions, only if they were made under the config revision the log last recorded as
+    /// loaded: a `config-loaded` record means "from here on, this revision decides". Checked and written in
+    /// one turn of the actor, so no record can slip between the check and the write.
+    /// - Throws: ``StaleRevision`` (nothing written) when a newer revision was recorded meanwhile; decide again.
+    @discardableResult
+    func append(_ events: [AuditEvent], decidedUnder revision: String) throws -> [AuditIndexEntry] {
+        if let inForce = self.configInForce, inForce != revision {
+            throw StaleRevision(decidedUnder: revision, inForce: inForce)
+        }
+        return try self.append(events)
     }
 
     /// Appends records in order and fsyncs them.
@@ -102,6 +124,9 @@ actor AuditLog {
             // and the chain on disk stays exactly the records whose append returned.
             _ = ftruncate(self.fd, off_t(self.segmentSize))
             throw error
+        }
+        if let loaded = events.last(where: { $0.event == .configLoaded })?.config_revision {
+            self.configInForce = loaded
         }
         self.segmentSize += output.count
         self.lastSequence = sequence

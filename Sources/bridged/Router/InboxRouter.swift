@@ -49,7 +49,16 @@ struct InboxRouter: Sendable {
             events.append(contentsOf: plan.events)
             plans.append((envelope, plan))
         }
-        let index = try await self.audit.append(events)
+        let index: [AuditIndexEntry]
+        do {
+            index = try await self.audit.append(events, decidedUnder: routing.configRevision)
+        } catch let stale as AuditLog.StaleRevision {
+            // A reload recorded its revision after this batch read the old one; the swap follows at once.
+            self.logger.debug("batch decided under a superseded config; deciding again", metadata: ["stale": "\(stale)"])
+            await self.runtime.noteStaleBatch()
+            try await Task.sleep(for: .milliseconds(1))
+            return try await self.routeBatch()
+        }
         let byEnvelope = Dictionary(grouping: index, by: { $0.envelopeID })
         try await self.store.indexingOnFailure(index) {
             try await self.store.commitRouting(

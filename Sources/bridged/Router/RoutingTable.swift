@@ -56,8 +56,12 @@ struct Routing: Sendable {
 /// The current routing snapshot; a reload swaps it as one value.
 actor RuntimeConfig {
     private(set) var routing: Routing
+    /// Batches decided under a snapshot a `config-loaded` record had already superseded, and decided again.
+    private(set) var staleBatches = 0
 
     init(_ routing: Routing) { self.routing = routing }
 
     func replace(with routing: Routing) { self.routing = routing }
+
+    func noteStaleBatch() { self.staleBatches += 1 }
 }
