@@ -13,7 +13,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The signed webhook request: timestamp and signature headers, then the generic dialect's body.
     case webhook
     /// The XMPP component stream, cut into reads at the places the input chooses, then each stanza
-    /// through the message, presence and room translators.
+    /// through the message and presence translators, the room occupant reader and JID unescaping.
     case xmppStream = "xmpp-stream"
     /// A whole inbound email: header section, MIME structure, charsets, encoded words, HTML, trimming,
     /// Authentication-Results.
@@ -65,27 +65,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
-    /// The first byte chooses the read size (1 to 256 bytes), so stanzas split across reads and several
-    /// stanzas in one read are both explored.
+    /// The stream in reads the input chooses (``inReads(_:_:)``).
     static func xmppStream(_ data: [UInt8]) {
-        guard let first = data.first else { return }
-        let step = Int(first) + 1
         var limits = XMPPStreamLimits()
         limits.maxStanzaBytes = 64 * 1024
         let parser = XMPPStreamParser(limits: limits)
         let messages = XMPPMessageTranslator(adapter: "xmpp", component: "bridge.acme.test")
         let presence = XMPPPresenceTranslator(adapter: "xmpp", component: "bridge.acme.test")
-        let room = try? XMPPRoomTranslator(adapter: "xmpp", component: "bridge.acme.test", mode: .perSpeaker)
-        var offset = 1
-        while offset < data.count {
-            let end = min(data.count, offset + step)
-            let events: [XMPPStreamEvent]
-            do {
-                events = try parser.feed(Array(data[offset..<end]))
-            } catch {
-                return
-            }
-            for case .stanza(let stanza) in events {
+        Self.inReads(data) { chunk in
+            for case .stanza(let stanza) in try parser.feed(Array(chunk)) {
                 switch stanza.name {
                 case "message":
                     _ = messages.inbound(stanza, receivedAt: Self.now)
@@ -100,9 +88,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                     _ = JIDEscaping.localAddress(for: jid)
                     _ = JIDEscaping.address(for: jid, component: "bridge.acme.test")
                 }
-                _ = room
             }
-            offset = end
         }
         _ = try? parser.finish()
     }
@@ -120,45 +106,42 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
-    /// The first byte chooses the read size, as for the XMPP stream.
-    static func imapResponse(_ data: [UInt8]) {
+    /// Calls `read` with the input after its first byte, cut into reads of 1 to 256 bytes as the first byte
+    /// chooses, so messages split across reads and several messages in one read are both explored; stops
+    /// when `read` throws (the parser refused the stream).
+    static func inReads(_ data: [UInt8], _ read: (ArraySlice<UInt8>) throws -> Void) {
         guard let first = data.first else { return }
         let step = Int(first) + 1
-        var framer = IMAPResponseFramer(limits: IMAPFramingLimits(maxLineLength: 4096, maxLiteralSize: 64 * 1024))
-        var buffer = ByteBuffer()
         var offset = 1
         while offset < data.count {
             let end = min(data.count, offset + step)
-            buffer.writeBytes(data[offset..<end])
-            offset = end
             do {
-                while let frame = try framer.next(&buffer) {
-                    _ = try? IMAPResponseParser.parse(frame)
-                }
+                try read(data[offset..<end])
             } catch {
                 return
+            }
+            offset = end
+        }
+    }
+
+    static func imapResponse(_ data: [UInt8]) {
+        var framer = IMAPResponseFramer(limits: IMAPFramingLimits(maxLineLength: 4096, maxLiteralSize: 64 * 1024))
+        var buffer = ByteBuffer()
+        Self.inReads(data) { chunk in
+            buffer.writeBytes(chunk)
+            while let frame = try framer.next(&buffer) {
+                _ = try? IMAPResponseParser.parse(frame)
             }
             buffer.discardReadBytes()
         }
     }
 
     static func smtpReply(_ data: [UInt8]) {
-        guard let first = data.first else { return }
-        let step = Int(first) + 1
         var parser = SMTPReplyParser(limits: .init(maxLineLength: 512, maxLines: 16))
         var buffer = ByteBuffer()
-        var offset = 1
-        while offset < data.count {
-            let end = min(data.count, offset + step)
-            buffer.writeBytes(data[offset..<end])
-            offset = end
-            do {
-                while let reply = try parser.parse(&buffer) {
-                    _ = reply
-                }
-            } catch {
-                return
-            }
+        Self.inReads(data) { chunk in
+            buffer.writeBytes(chunk)
+            while try parser.parse(&buffer) != nil {}
             buffer.discardReadBytes()
         }
     }
