@@ -140,7 +140,8 @@ public final class DovecotFixture: @unchecked Sendable {
 
     /// Waits until the IMAP, IMAPS and LMTP ports accept connections.
     public func waitReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
+        // Generous: on a loaded 2-core machine Dovecot once took longer than 15 s to open its ports.
+        let deadline = ContinuousClock.now + .seconds(60)
         for port in [self.imapPort, self.imapsPort, self.lmtpPort] {
             while !(await Self.accepts(port)) {
                 guard ContinuousClock.now < deadline, self.process.isRunning else {

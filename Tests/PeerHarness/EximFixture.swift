@@ -191,7 +191,8 @@ public final class EximFixture: @unchecked Sendable {
 
     /// Waits (bounded) until both ports accept connections.
     public func waitReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
+        // Generous, as for Dovecot: a loaded 2-core machine can take longer than 15 s.
+        let deadline = ContinuousClock.now + .seconds(60)
         for port in [self.port, self.implicitTLSPort] {
             while !(await Self.accepts(port)) {
                 guard ContinuousClock.now < deadline, self.process.isRunning else {

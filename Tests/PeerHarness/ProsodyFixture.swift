@@ -61,7 +61,8 @@ public final class ProsodyFixture: @unchecked Sendable {
 
     /// Waits until both the c2s and the component port accept connections (PEERS.md pitfall 2).
     public func waitReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
+        // Generous, as for Dovecot: a loaded 2-core machine can take longer than 15 s.
+        let deadline = ContinuousClock.now + .seconds(60)
         for port in [self.c2sPort, self.componentPort] {
             while !(await Self.accepts(port)) {
                 guard ContinuousClock.now < deadline, self.process.isRunning else {

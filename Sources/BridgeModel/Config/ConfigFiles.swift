@@ -4,6 +4,7 @@
 struct DaemonFile: Decodable {
     struct Store: Decodable {
         var path: String?
+        var idempotency_retention_days: Int?
     }
 
     struct Audit: Decodable {

@@ -15,6 +15,10 @@ extension ConfigLoader {
         let name = "bridged.toml"
         var settings = DaemonSettings()
         if let path = file.store?.path { settings.store.path = path }
+        if let days = file.store?.idempotency_retention_days {
+            if days < 1 { self.report(name, "store.idempotency_retention_days", "must be at least 1") }
+            settings.store.idempotencyRetentionDays = days
+        }
         if let audit = file.audit {
             if let directory = audit.directory { settings.audit.directory = directory }
             if audit.signing_key_env != nil || audit.signing_key_file != nil {
@@ -86,6 +90,13 @@ extension ConfigLoader {
                 if value > 256 { self.report(name, "delivery.window", "must be at most 256") }
                 settings.delivery.window = value
             }
+        }
+        if settings.store.idempotencyRetentionDays * 86_400 <= settings.delivery.maxAgeSeconds {
+            // A key must outlive every item it names that can still be delivered or redelivered by its source.
+            self.report(
+                name, "store.idempotency_retention_days",
+                "must be longer than delivery.max_age_seconds (\(settings.delivery.maxAgeSeconds) s)"
+            )
         }
         if let level = file.log?.level {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

@@ -30,6 +30,8 @@ public struct DaemonSettings: Sendable, Hashable {
 public struct StoreSettings: Sendable, Hashable {
     /// The SQLite database file.
     public var path: String = "var/bridged.sqlite"
+    /// How long an inbound item's idempotency key is kept: a source's redelivery within it is recognised.
+    public var idempotencyRetentionDays: Int = 30
     public init() {}
 }
 

@@ -1,6 +1,7 @@
 import PolicyGate
 import Logging
 import Adapters
+import BridgeModel
 import Foundation
 import ServiceLifecycle
 
@@ -14,7 +15,8 @@ struct PipelineService: Service {
         let stop = StopSignal()
         // The ticker paces checkpoints and gauges; ringing it (with the others) ends every wait at shutdown.
         let ticker = Doorbell()
-        let bells = [gateway.inboxBell, ticker] + Array(gateway.outboxBells.values)
+        let pruning = Doorbell()
+        let bells = [gateway.inboxBell, ticker, pruning] + Array(gateway.outboxBells.values)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await gateway.router.run(until: stop) }
@@ -32,6 +34,13 @@ struct PipelineService: Service {
                                 gateway.logger.error("adapter stopped", metadata: ["adapter": "\(adapter.name)", "error": "\(error)"])
                             }
                         }
+                    }
+                }
+                group.addTask {
+                    // Idempotency keys past their retention go at start and then hourly, a batch at a time.
+                    while !Task.isCancelled, !stop.isStopping {
+                        await gateway.pruneIdempotency(until: stop)
+                        await pruning.wait(timeout: .seconds(3600))
                     }
                 }
                 group.addTask {
@@ -66,5 +75,33 @@ struct PipelineService: Service {
         } catch {
             self.gateway.logger.warning("cannot read queue depths", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+extension Gateway {
+    /// Deletes the idempotency keys older than `store.idempotency_retention_days`, in batches of `batch`
+    /// rows, each its own short transaction, so accepts interleave and nothing waits for the whole sweep.
+    /// - Returns: how many keys were deleted.
+    @discardableResult
+    func pruneIdempotency(until stop: StopSignal? = nil, now: Date = Date(), batch: Int = 1000) async -> Int {
+        let days = self.config.daemon.store.idempotencyRetentionDays
+        let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
+        var total = 0
+        do {
+            while stop?.isStopping != true, !Task.isCancelled {
+                let deleted = try await self.store.pruneIdempotency(acceptedBefore: cutoff, limit: batch)
+                total += deleted
+                if deleted < batch { break }
+                await Task.yield()
+            }
+        } catch {
+            self.logger.warning("cannot prune idempotency keys; trying again later", metadata: ["error": "\(error)"])
+        }
+        if total > 0 {
+            self.logger.notice(
+                "idempotency keys past their retention deleted", metadata: ["keys": "\(total)", "retention_days": "\(days)"]
+            )
+        }
+        return total
     }
 }

@@ -55,6 +55,22 @@ extension SQLiteStore: InboxStore {
         )
     }
 
+    /// Deletes up to `limit` idempotency keys accepted before `cutoff`, oldest first, in one short
+    /// transaction, so accepts queue behind it for a moment at most. - Returns: how many were deleted.
+    func pruneIdempotency(acceptedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM idempotency WHERE (origin_adapter, native_id) IN (
+                        SELECT origin_adapter, native_id FROM idempotency WHERE accepted_at < ? ORDER BY accepted_at LIMIT ?
+                    )
+                    """,
+                arguments: [cutoff.timeIntervalSince1970, limit]
+            )
+            return db.changesCount
+        }
+    }
+
     /// Puts the gateway's notices into the inbox inside the caller's transaction, so a notice exists exactly
     /// when the decision or dead letter it reports was committed. Idempotent on the notice's origin.
     static func insertNotices(_ notices: [Envelope], db: Database) throws {

@@ -121,6 +121,10 @@ final class SQLiteStore: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v5-idempotency-by-age") { db in
+            // Pruning keys older than the retention walks this index, never the table.
+            try db.execute(sql: "CREATE INDEX idempotency_accepted ON idempotency(accepted_at)")
+        }
         return migrator
     }
 
