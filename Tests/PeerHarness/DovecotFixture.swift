@@ -146,6 +146,8 @@ public final class DovecotFixture: @unchecked Sendable {
             while !(await Self.accepts(port)) {
                 guard ContinuousClock.now < deadline, self.process.isRunning else {
                     Issue.record("Dovecot did not open port \(port); log: \(self.log)")
+                    // A server that never came up is stopped here: the caller gets no fixture to stop.
+                    await self.stop(keepingData: true)
                     throw CancellationError()
                 }
                 try await Task.sleep(for: .milliseconds(20))

@@ -197,6 +197,8 @@ public final class EximFixture: @unchecked Sendable {
             while !(await Self.accepts(port)) {
                 guard ContinuousClock.now < deadline, self.process.isRunning else {
                     Issue.record("Exim did not open port \(port); \(self.diagnostics)")
+                    // A server that never came up is stopped here: the caller gets no fixture to stop.
+                    await self.stop(keepingFiles: true)
                     throw CancellationError()
                 }
                 try await Task.sleep(for: .milliseconds(20))

@@ -67,6 +67,8 @@ public final class ProsodyFixture: @unchecked Sendable {
             while !(await Self.accepts(port)) {
                 guard ContinuousClock.now < deadline, self.process.isRunning else {
                     Issue.record("Prosody did not open port \(port); see \(self.directory.path)/prosody.log")
+                    // A server that never came up is stopped here: the caller gets no fixture to stop.
+                    await self.stop(keepingData: true)
                     throw CancellationError()
                 }
                 try await Task.sleep(for: .milliseconds(20))
