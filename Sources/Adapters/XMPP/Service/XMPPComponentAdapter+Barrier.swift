@@ -19,6 +19,11 @@ extension XMPPComponentAdapter {
     /// own (its occupants are checked just before it goes in), after the items before it are confirmed, so
     /// the order on the stream is the order given.
     public func deliver(all deliveries: [Delivery]) async -> [DeliveryOutcome] {
+        await self.sendWindow(deliveries)
+    }
+
+    /// The work of ``deliver(all:)``, shared with ``deliver(_:)`` (a window of one).
+    func sendWindow(_ deliveries: [Delivery]) async -> [DeliveryOutcome] {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: deliveries.count)
         var group: [(index: Int, outgoing: Outgoing)] = []
         func flush() async {

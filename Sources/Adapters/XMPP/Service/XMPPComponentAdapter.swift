@@ -259,17 +259,13 @@ public final class XMPPComponentAdapter: Adapter {
         }
     }
 
+    /// One delivery is a window of one (``deliver(all:)``): the same translation, barrier and bounces.
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
-        if case .room = delivery.target {
-            return try await self.deliverToRoom(delivery)
+        switch await self.sendWindow([delivery])[0] {
+        case .delivered(let receipt): return receipt
+        case .failed(let failure): throw failure
+        case .notAttempted: throw .transient("not-attempted", "the delivery was not attempted")
         }
-        let stanzas = try self.fitted(try self.directStanzas(delivery))
-        guard let sender = await self.connection.sender else {
-            throw .transient("not-connected", "the component session to the XMPP server is down")
-        }
-        let domain = delivery.target.directDomain ?? self.settings.component
-        try await self.sendConfirmed(stanzas, id: delivery.deliveryKey, barrierTo: domain, via: sender)
-        return DeliveryReceipt(nativeID: delivery.deliveryKey)
     }
 
     /// The stanzas of a direct delivery, by kind.
