@@ -125,6 +125,10 @@ struct DeliveryClearanceTests {
         #expect(before != after)
         await acme.state.fail([])
         try await eventually("the item was delivered") { await acme.state.texts == ["still allowed"] }
+        // The peer has it before the worker records it: wait for the record itself.
+        try await eventually("the delivery was recorded") {
+            try fixture.auditRecords().contains { $0["event"] as? String == "delivered" }
+        }
         try await fixture.stop()
         let records = try fixture.auditRecords()
         let redecided = try #require(records.first { $0["redecided"] as? Bool == true })
