@@ -5,16 +5,21 @@ public struct Party: Hashable, Sendable, CustomStringConvertible {
     public var address: Address?
     /// nil when the address's domain belongs to no known org.
     public var org: String?
+    /// The ids (`ORG/NAME`) of the groups the party belongs to: a person's, from `orgs.toml`; a room
+    /// audience's, the group it names.
+    public var groups: Set<String>
 
-    public init(address: Address?, org: String?) {
+    public init(address: Address?, org: String?, groups: Set<String> = []) {
         self.address = address
         self.org = org
+        self.groups = groups
     }
 
     public var description: String {
         switch (self.address, self.org) {
         case (let address?, let org?): "\(address) (\(org))"
         case (let address?, nil): "\(address) (unknown org)"
+        case (nil, let org?) where !self.groups.isEmpty: "group \(self.groups.sorted().joined(separator: ", ")) (\(org))"
         case (nil, let org?): "org \(org)"
         case (nil, nil): "unknown party"
         }
@@ -47,18 +52,31 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
         case deny
     }
 
+    /// What the decision would have been if the rules in `audit-only` mode decided: recorded, never acted on.
+    public struct WouldBe: Hashable, Sendable {
+        public let effect: Effect
+        public let ruleIDs: [String]
+    }
+
     public let effect: Effect
     /// The rules that decided; built-in defaults are named `default:...`.
     public let ruleIDs: [String]
     public let revision: String
     /// A sentence for operators and for the notice to a denied sender.
     public let reason: String
+    /// Set when an audit-only rule would have decided this item.
+    public let wouldBe: WouldBe?
 
-    init(effect: Effect, ruleIDs: [String], revision: String, reason: String) {
+    init(effect: Effect, ruleIDs: [String], revision: String, reason: String, wouldBe: WouldBe? = nil) {
         self.effect = effect
         self.ruleIDs = ruleIDs
         self.revision = revision
         self.reason = reason
+        self.wouldBe = wouldBe
+    }
+
+    func with(wouldBe: WouldBe?) -> PolicyDecision {
+        PolicyDecision(effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: wouldBe)
     }
 
     public var isAllowed: Bool { self.effect == .allow }

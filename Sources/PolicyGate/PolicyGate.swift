@@ -3,9 +3,11 @@ public import BridgeModel
 /// The one place that decides what may cross.
 ///
 /// Semantics (see docs/policy.md):
+/// - an information barrier between the two parties denies, whatever any rule says;
 /// - inside one org: allow, unless a deny rule matches;
 /// - across orgs (or with a party of unknown org): deny, unless an allow rule matches and no deny rule does;
-/// - a matching deny always beats a matching allow.
+/// - a matching deny always beats a matching allow;
+/// - rules and barriers in `audit-only` mode never decide: the decision says what they would have decided.
 ///
 /// A gate is an immutable compiled snapshot of `policy.toml` and `orgs.toml`; a reload builds a new one.
 public struct PolicyGate: Sendable {
@@ -17,7 +19,9 @@ public struct PolicyGate: Sendable {
     public let revision: String
     public let orgs: OrgDirectory
     let rules: [PolicyDocument.Rule]
+    let barriers: [PolicyDocument.Barrier]
     let index: PolicyIndex
+    let barrierIndex: PolicyIndex
 
     /// Compiles a policy document.
     /// - Parameter revision: identifies this policy in every decision (the loader passes a digest of the file).
@@ -25,6 +29,7 @@ public struct PolicyGate: Sendable {
         self.revision = revision
         self.orgs = orgs
         self.rules = policy.rules
+        self.barriers = policy.barriers
         var index = PolicyIndex()
         var serial = 0
         for (ruleIndex, rule) in policy.rules.enumerated() {
@@ -39,46 +44,140 @@ public struct PolicyGate: Sendable {
             }
         }
         self.index = index
+        var barrierIndex = PolicyIndex()
+        for (barrierIndexInList, barrier) in policy.barriers.enumerated() {
+            let sides = barrier.between.compactMap(PolicySubject.init)
+            guard sides.count == 2 else { continue }
+            barrierIndex.insert(.init(serial: 2 * barrierIndexInList, rule: barrierIndexInList, from: [sides[0]], to: [sides[1]]), orgs: orgs)
+            barrierIndex.insert(.init(serial: 2 * barrierIndexInList + 1, rule: barrierIndexInList, from: [sides[1]], to: [sides[0]]), orgs: orgs)
+        }
+        self.barrierIndex = barrierIndex
     }
 
-    /// The party for an address, with its org resolved from the domain.
+    /// The party for an address, with its org resolved from the domain and its groups from `orgs.toml`.
     public func party(_ address: Address) -> Party {
-        Party(address: address, org: self.orgs.org(of: address))
+        Party(address: address, org: self.orgs.org(of: address), groups: self.orgs.groupIDs(of: address))
+    }
+
+    /// The party a room audience subject stands for: `org:NAME`, `group:ORG/NAME`, or a person.
+    public func party(audience subject: String) -> Party {
+        if subject.hasPrefix("org:") { return Party(address: nil, org: String(subject.dropFirst(4))) }
+        if subject.hasPrefix("group:") {
+            let id = String(subject.dropFirst(6))
+            return Party(address: nil, org: self.orgs.groups[id]?.org, groups: self.orgs.expand(group: id))
+        }
+        if let address = try? Address(parsing: subject) { return self.party(address) }
+        return Party(address: nil, org: nil)
     }
 
     /// Decides one request.
     public func decide(_ request: PolicyRequest) -> PolicyDecision {
-        self.explain(request).decision
+        var trace: [PolicyExplanation.Step]? = nil
+        return self.evaluate(request, trace: &trace)
     }
 
-    /// Decides one request and says which rules were considered and which matched.
+    /// Decides one request and says which rules were considered, and why each matched or did not.
     public func explain(_ request: PolicyRequest) -> PolicyExplanation {
-        var considered: [String] = []
+        var trace: [PolicyExplanation.Step]? = []
+        let decision = self.evaluate(request, trace: &trace)
+        return PolicyExplanation(request: request, steps: trace ?? [], decision: decision)
+    }
+
+    /// The rules and barriers that matched, by kind.
+    private struct Matches {
+        var barriers: [String] = []
         var allows: [String] = []
         var denies: [String] = []
         var unproven: [String] = []
+
+        static func add(_ id: String, to list: inout [String]) {
+            if !list.contains(id) { list.append(id) }
+        }
+    }
+
+    private func evaluate(_ request: PolicyRequest, trace: inout [PolicyExplanation.Step]?) -> PolicyDecision {
+        var enforced = Matches()
+        // Only filled once an audit-only rule matched: what the decision would be if those rules decided.
+        var shadow: Matches? = nil
+        var auditOnly: [String] = []
+        func note(_ id: String, _ action: PolicyExplanation.Step.Action, _ mode: PolicyDocument.Mode, _ outcome: PolicyExplanation.Step.Outcome) {
+            guard trace != nil else { return }
+            if let existing = trace!.firstIndex(where: { $0.id == id }) {
+                // A two-way rule is offered once per direction: it matched if either direction did.
+                if trace![existing].outcome != .matched, outcome == .matched || outcome == .unproven {
+                    trace![existing].outcome = outcome
+                }
+                return
+            }
+            trace!.append(.init(id: id, action: action, mode: mode, outcome: outcome))
+        }
+        func matched(_ id: String, mode: PolicyDocument.Mode, into keyPath: WritableKeyPath<Matches, [String]>) {
+            if mode == .auditOnly {
+                if shadow == nil { shadow = enforced }
+                Matches.add(id, to: &auditOnly)
+            } else {
+                Matches.add(id, to: &enforced[keyPath: keyPath])
+            }
+            if shadow != nil { Matches.add(id, to: &shadow![keyPath: keyPath]) }
+        }
+
+        if request.kind != .notice {
+            for entry in self.barrierIndex.candidates(from: request.from, to: request.to) {
+                let barrier = self.barriers[entry.rule]
+                guard entry.from[0].matches(request.from), entry.to[0].matches(request.to) else {
+                    note(barrier.id, .barrier, barrier.mode, .notMatched("the parties are not on its two sides"))
+                    continue
+                }
+                note(barrier.id, .barrier, barrier.mode, .matched)
+                matched(barrier.id, mode: barrier.mode, into: \.barriers)
+            }
+        }
         for entry in self.index.candidates(from: request.from, to: request.to) {
             let rule = self.rules[entry.rule]
-            considered.append(rule.id)
-            guard rule.kinds.isEmpty || rule.kinds.contains(request.kind) else { continue }
-            guard entry.from.contains(where: { $0.matches(request.from) }),
-                entry.to.contains(where: { $0.matches(request.to) })
-            else { continue }
+            let action: PolicyExplanation.Step.Action = rule.action == .allow ? .allow : .deny
+            guard rule.kinds.isEmpty || rule.kinds.contains(request.kind) else {
+                let kinds = rule.kinds.map(\.rawValue).sorted().joined(separator: ", ")
+                note(rule.id, action, rule.mode, .notMatched("kind \(request.kind.rawValue) is not one of \(kinds)"))
+                continue
+            }
+            guard entry.from.contains(where: { $0.matches(request.from) }) else {
+                note(rule.id, action, rule.mode, .notMatched("the sender matches no subject in \(rule.bothWays ? "from or to" : "from")"))
+                continue
+            }
+            guard entry.to.contains(where: { $0.matches(request.to) }) else {
+                note(rule.id, action, rule.mode, .notMatched("the recipient matches no subject in \(rule.bothWays ? "to or from" : "to")"))
+                continue
+            }
             switch rule.action {
             case .allow where !request.senderAuthenticated && !rule.allowUnauthenticated:
                 // Who sent it is not proven: only a rule that says so lets it across org lines.
-                if !unproven.contains(rule.id) { unproven.append(rule.id) }
-            case .allow: if !allows.contains(rule.id) { allows.append(rule.id) }
-            case .deny: if !denies.contains(rule.id) { denies.append(rule.id) }
+                note(rule.id, action, rule.mode, .unproven)
+                matched(rule.id, mode: rule.mode, into: \.unproven)
+            case .allow:
+                note(rule.id, action, rule.mode, .matched)
+                matched(rule.id, mode: rule.mode, into: \.allows)
+            case .deny:
+                note(rule.id, action, rule.mode, .matched)
+                matched(rule.id, mode: rule.mode, into: \.denies)
             }
         }
-        let decision = self.combine(request, allows: allows, denies: denies, unproven: unproven)
-        return PolicyExplanation(request: request, considered: considered, matchedAllow: allows, matchedDeny: denies, decision: decision)
+        let decision = self.combine(request, enforced)
+        guard let shadow else { return decision }
+        let would = self.combine(request, shadow)
+        guard would.ruleIDs.contains(where: auditOnly.contains) else { return decision }
+        return decision.with(wouldBe: .init(effect: would.effect, ruleIDs: would.ruleIDs))
     }
 
-    private func combine(_ request: PolicyRequest, allows: [String], denies: [String], unproven: [String]) -> PolicyDecision {
+    private func combine(_ request: PolicyRequest, _ matches: Matches) -> PolicyDecision {
+        let (allows, denies, unproven) = (matches.allows, matches.denies, matches.unproven)
         if request.kind == .notice { return self.combineNotice(request, denies: denies) }
         let pair = "\(request.kind.rawValue) from \(request.from) to \(request.to)"
+        if !matches.barriers.isEmpty {
+            return PolicyDecision(
+                effect: .deny, ruleIDs: matches.barriers, revision: self.revision,
+                reason: "\(pair) crosses the information barrier \(matches.barriers.joined(separator: ", "))"
+            )
+        }
         if !denies.isEmpty {
             return PolicyDecision(effect: .deny, ruleIDs: denies, revision: self.revision, reason: "\(pair) is denied by policy")
         }
@@ -170,12 +269,40 @@ public struct PolicyGate: Sendable {
     }
 }
 
-/// What `bridged policy explain` prints.
+/// What `bridged policy explain` prints: every rule and barrier the index offered, and why each matched or not.
 public struct PolicyExplanation: Sendable, Hashable {
+    public struct Step: Sendable, Hashable {
+        public enum Action: String, Sendable, Hashable {
+            case allow
+            case deny
+            case barrier
+        }
+
+        public enum Outcome: Sendable, Hashable {
+            case matched
+            /// An allow rule that matched, but the sender is not authenticated and it does not say
+            /// `allow_unauthenticated`.
+            case unproven
+            case notMatched(String)
+        }
+
+        public var id: String
+        public var action: Action
+        public var mode: PolicyDocument.Mode
+        public var outcome: Outcome
+    }
+
     public var request: PolicyRequest
-    /// Rule ids the index offered for this pair of orgs.
-    public var considered: [String]
-    public var matchedAllow: [String]
-    public var matchedDeny: [String]
+    public var steps: [Step]
     public var decision: PolicyDecision
+
+    /// Rule and barrier ids the index offered for this pair of orgs.
+    public var considered: [String] { self.steps.map(\.id) }
+    public var matchedAllow: [String] { self.ids(.allow) }
+    public var matchedDeny: [String] { self.ids(.deny) }
+    public var matchedBarriers: [String] { self.ids(.barrier) }
+
+    private func ids(_ action: Step.Action) -> [String] {
+        self.steps.filter { $0.action == action && $0.outcome == .matched }.map(\.id)
+    }
 }

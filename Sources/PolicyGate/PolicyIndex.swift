@@ -10,6 +10,7 @@ struct PolicyIndex: Sendable {
     struct Entry: Sendable {
         /// Unique per rule direction.
         var serial: Int
+        /// Index of the rule (or barrier) in its list.
         var rule: Int
         var from: [PolicySubject]
         var to: [PolicySubject]

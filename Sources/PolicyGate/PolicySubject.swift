@@ -8,10 +8,14 @@ enum PolicySubject: Hashable, Sendable {
     /// `domain:*.NAME`: every subdomain of NAME.
     case subdomains(of: String)
     case address(Address)
+    /// `group:ORG/NAME`, by id.
+    case group(String)
 
     init?(_ text: String) {
         if text == "*" {
             self = .anyone
+        } else if text.hasPrefix("group:") {
+            self = .group(String(text.dropFirst(6)))
         } else if text.hasPrefix("org:") {
             self = .org(String(text.dropFirst(4)))
         } else if text.hasPrefix("domain:") {
@@ -31,6 +35,7 @@ enum PolicySubject: Hashable, Sendable {
         case .domain(let domain): return party.address?.domain == domain
         case .subdomains(let parent): return party.address?.domain.hasSuffix(".\(parent)") ?? false
         case .address(let address): return party.address == address
+        case .group(let id): return party.groups.contains(id)
         }
     }
 
@@ -41,6 +46,7 @@ enum PolicySubject: Hashable, Sendable {
         case .org(let org): return org
         case .domain(let domain): return orgs.org(ofDomain: domain) ?? PolicyIndex.unknownOrg
         case .address(let address): return orgs.org(of: address) ?? PolicyIndex.unknownOrg
+        case .group(let id): return orgs.groups[id]?.org ?? PolicyIndex.unknownOrg
         }
     }
 }

@@ -98,6 +98,14 @@ struct OrgsFile: Decodable {
     struct Org: Decodable {
         var name: String?
         var domains: [String]
+        var groups: [String: Group]?
+    }
+
+    struct Group: Decodable {
+        var description: String?
+        var members: [String]?
+        var include: [String]?
+        var members_file: String?
     }
 
     var orgs: [String: Org]
@@ -113,7 +121,7 @@ struct RoutesFile: Decodable {
         struct Member: Decodable {
             var adapter: String
             var channel: String
-            var audience: [String]?
+            var audience: OneOrMany?
         }
 
         var id: String
@@ -133,11 +141,20 @@ struct PolicyFile: Decodable {
         var kinds: [String]?
         var both_ways: Bool?
         var allow_unauthenticated: Bool?
+        var mode: String?
+        var description: String?
+    }
+
+    struct Barrier: Decodable {
+        var id: String
+        var between: [String]
+        var mode: String?
         var description: String?
     }
 
     var revision: String?
     var rule: [Rule]?
+    var barrier: [Barrier]?
 }
 
 struct EmailAdapterFile: Decodable {

@@ -56,21 +56,24 @@ extension ConfigLoader {
                     self.report(name, "\(memberKey).adapter", "unknown adapter \"\(member.adapter)\" (no such file in adapters.d)")
                 }
                 if member.channel.isEmpty { self.report(name, "\(memberKey).channel", "must not be empty") }
-                for (audienceIndex, subject) in (member.audience ?? []).enumerated() {
-                    let audienceKey = "\(memberKey).audience[\(audienceIndex)]"
-                    if subject.hasPrefix("org:") {
-                        let org = String(subject.dropFirst(4))
-                        if orgs.orgs[org] == nil { self.report(name, audienceKey, "unknown org \"\(org)\" (not in orgs.toml)") }
+                var audience: [String] = []
+                for (audienceIndex, written) in (member.audience?.values ?? []).enumerated() {
+                    let audienceKey = member.audience?.values.count == 1 ? "\(memberKey).audience" : "\(memberKey).audience[\(audienceIndex)]"
+                    // A bare `ORG/NAME` names a group.
+                    let subject = !written.contains(":") && !written.contains("@") && written.contains("/") ? "group:\(written)" : written
+                    if subject.hasPrefix("org:") || subject.hasPrefix("group:") {
+                        if let problem = Self.subjectProblem(subject, orgs: orgs) { self.report(name, audienceKey, problem) }
                     } else if (try? Address(parsing: subject)) == nil {
-                        self.report(name, audienceKey, "an audience is org:NAME or an address, not \"\(subject)\"")
+                        self.report(name, audienceKey, "an audience is org:NAME, group:ORG/NAME (or ORG/NAME) or an address, not \"\(written)\"")
                     }
+                    audience.append(subject)
                 }
                 let value = RoutesConfig.Room.Member(adapter: member.adapter, channel: member.channel)
                 if let other = channels[value] {
                     self.report(name, "\(memberKey).channel", "channel \(member.channel) on \(member.adapter) is already in room \(other)")
                 }
                 channels[value] = room.id
-                members.append(.init(adapter: member.adapter, channel: member.channel, audience: member.audience ?? []))
+                members.append(.init(adapter: member.adapter, channel: member.channel, audience: audience))
             }
             rooms.append(.init(id: room.id, members: members))
         }
@@ -114,25 +117,89 @@ extension ConfigLoader {
             if raw.allow_unauthenticated == true, action != .allow {
                 self.report(name, "\(key).allow_unauthenticated", "only an allow rule can let unauthenticated senders through")
             }
+            let mode = self.mode(raw.mode, key: "\(key).mode")
             guard let action else { continue }
             rules.append(
                 .init(
                     id: raw.id, action: action, from: raw.from, to: raw.to, kinds: kinds,
                     bothWays: raw.both_ways ?? false,
-                    allowUnauthenticated: raw.allow_unauthenticated ?? false, description: raw.description
+                    allowUnauthenticated: raw.allow_unauthenticated ?? false, mode: mode, description: raw.description
                 )
             )
         }
-        return PolicyDocument(revision: file.revision, rules: rules)
+        var barriers: [PolicyDocument.Barrier] = []
+        for (index, raw) in (file.barrier ?? []).enumerated() {
+            let key = "barrier[\(index)]"
+            if raw.id.isEmpty || raw.id.hasPrefix(ReservedRuleID.prefix) {
+                self.report(name, "\(key).id", "a barrier id must be non-empty and must not start with \"\(ReservedRuleID.prefix)\"")
+            }
+            if !ids.insert(raw.id).inserted { self.report(name, "\(key).id", "id \(raw.id) is used twice (rules and barriers share ids)") }
+            let mode = self.mode(raw.mode, key: "\(key).mode")
+            guard raw.between.count == 2 else {
+                self.report(name, "\(key).between", "a barrier is between exactly two sides, each group:ORG/NAME or org:NAME")
+                continue
+            }
+            var valid = true
+            for (sideIndex, side) in raw.between.enumerated() {
+                let sideKey = "\(key).between[\(sideIndex)]"
+                if !side.hasPrefix("group:") && !side.hasPrefix("org:") {
+                    self.report(name, sideKey, "a barrier side is group:ORG/NAME or org:NAME, not \"\(side)\"")
+                    valid = false
+                } else if let problem = Self.subjectProblem(side, orgs: orgs) {
+                    self.report(name, sideKey, problem)
+                    valid = false
+                }
+            }
+            if valid, let problem = Self.barrierProblem(raw.between[0], raw.between[1], orgs: orgs) {
+                self.report(name, "\(key).between", problem)
+                valid = false
+            }
+            if valid { barriers.append(.init(id: raw.id, between: raw.between, mode: mode, description: raw.description)) }
+        }
+        return PolicyDocument(revision: file.revision, rules: rules, barriers: barriers)
+    }
+
+    mutating func mode(_ text: String?, key: String) -> PolicyDocument.Mode {
+        guard let text else { return .enforce }
+        guard let mode = PolicyDocument.Mode(rawValue: text) else {
+            let known = PolicyDocument.Mode.allCases.map(\.rawValue).joined(separator: ", ")
+            self.report("policy.toml", key, "unknown mode \"\(text)\" (known: \(known))")
+            return .enforce
+        }
+        return mode
+    }
+
+    /// Why two barrier sides make no barrier, or nil: one side contains the other, so the barrier would wall
+    /// people off from themselves.
+    static func barrierProblem(_ first: String, _ second: String, orgs: OrgDirectory) -> String? {
+        func org(of side: String) -> String {
+            side.hasPrefix("org:") ? String(side.dropFirst(4)) : String(side.dropFirst(6).prefix { $0 != "/" })
+        }
+        if first == second { return "a barrier between \(first) and itself walls its members off from each other" }
+        for (outer, inner) in [(first, second), (second, first)] {
+            if outer.hasPrefix("org:"), org(of: inner) == org(of: outer), inner.hasPrefix("group:") {
+                return "\(inner) is part of \(outer): the barrier would wall its members off from each other"
+            }
+            if outer.hasPrefix("group:"), inner.hasPrefix("group:"),
+                orgs.expand(group: String(outer.dropFirst(6))).contains(String(inner.dropFirst(6)))
+            {
+                return "\(outer) includes \(inner): the barrier would wall its members off from each other"
+            }
+        }
+        return nil
     }
 
     /// Why a policy subject is not valid, or nil. Subjects: `*`, `org:ID`, `domain:NAME`, `domain:*.NAME`,
     /// or an address.
-    static func subjectProblem(_ subject: String, orgs: OrgDirectory) -> String? {
+    public static func subjectProblem(_ subject: String, orgs: OrgDirectory) -> String? {
         if subject == "*" { return nil }
         if subject.hasPrefix("org:") {
             let id = String(subject.dropFirst(4))
             return orgs.orgs[id] == nil ? "unknown org \"\(id)\" (not in orgs.toml)" : nil
+        }
+        if subject.hasPrefix("group:") {
+            let id = String(subject.dropFirst(6))
+            return orgs.groups[id] == nil ? "unknown group \"\(id)\" (not in orgs.toml; a group is named ORG/NAME)" : nil
         }
         if subject.hasPrefix("domain:") {
             var domain = String(subject.dropFirst(7)).lowercased()
@@ -140,6 +207,6 @@ extension ConfigLoader {
             return Address.isValidDomain(domain) ? nil : "\"\(subject)\" names an invalid domain"
         }
         if (try? Address(parsing: subject)) != nil { return nil }
-        return "\"\(subject)\" is not a subject (use *, org:ID, domain:NAME, domain:*.NAME or local@domain)"
+        return "\"\(subject)\" is not a subject (use *, org:ID, group:ORG/NAME, domain:NAME, domain:*.NAME or local@domain)"
     }
 }

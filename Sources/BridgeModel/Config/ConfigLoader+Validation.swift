@@ -151,18 +151,19 @@ extension ConfigLoader {
             }
             orgs.append(Organization(id: id, displayName: org.name, domains: domains))
         }
-        return OrgDirectory(orgs)
+        return self.groups(file, directory: OrgDirectory(orgs))
     }
 
     // MARK: adapters.d
 
-    mutating func loadAdapters(orgs: OrgDirectory) -> [AdapterDefinition] {
-        let folder = self.directory.appendingPathComponent("adapters.d")
+    /// Every `*.toml` file of a folder of the config directory, in name order, each recorded in `files`.
+    /// A missing folder is no file; an unreadable file is an issue.
+    mutating func tomlFiles(in folderName: String) -> [(file: String, stem: String, text: String)] {
+        let folder = self.directory.appendingPathComponent(folderName)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
-        var adapters: [AdapterDefinition] = []
-        var seen: [String: String] = [:]
+        var result: [(file: String, stem: String, text: String)] = []
         for fileName in names.sorted() where fileName.hasSuffix(".toml") {
-            let file = "adapters.d/\(fileName)"
+            let file = "\(folderName)/\(fileName)"
             guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(fileName).path),
                 let text = String(data: data, encoding: .utf8)
             else {
@@ -170,7 +171,16 @@ extension ConfigLoader {
                 continue
             }
             self.files[file] = text
-            guard let definition = self.adapter(text: text, file: file, stem: String(fileName.dropLast(5))) else {
+            result.append((file, String(fileName.dropLast(5)), text))
+        }
+        return result
+    }
+
+    mutating func loadAdapters(orgs: OrgDirectory) -> [AdapterDefinition] {
+        var adapters: [AdapterDefinition] = []
+        var seen: [String: String] = [:]
+        for (file, stem, text) in self.tomlFiles(in: "adapters.d") {
+            guard let definition = self.adapter(text: text, file: file, stem: stem) else {
                 continue
             }
             if let other = seen[definition.name] {

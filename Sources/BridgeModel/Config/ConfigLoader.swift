@@ -35,6 +35,7 @@ public struct ConfigLoader {
         let adapters = self.loadAdapters(orgs: orgs)
         let routes = routesFile.map { self.routes($0, adapters: adapters, orgs: orgs) } ?? RoutesConfig()
         let policy = policyFile.map { self.policy($0, orgs: orgs) } ?? PolicyDocument()
+        let policyCases = self.policyCases(orgs: orgs, routes: routes, policy: policy)
 
         guard self.issues.isEmpty else { throw ConfigErrors(self.issues) }
         return ConfigSnapshot(
@@ -44,6 +45,7 @@ public struct ConfigLoader {
             orgs: orgs,
             routes: routes,
             policy: policy,
+            policyCases: policyCases,
             files: self.files
         )
     }

@@ -8,6 +8,8 @@ public struct ConfigSnapshot: Sendable {
     public var orgs: OrgDirectory
     public var routes: RoutesConfig
     public var policy: PolicyDocument
+    /// The policy's own test cases (`policy.d/tests/*.toml`), which `bridged check` and a reload run.
+    public var policyCases: [PolicyCase]
     /// Every file read, by path relative to the directory, with its exact contents (for revision digests).
     public var files: [String: String]
 
@@ -18,8 +20,10 @@ public struct ConfigSnapshot: Sendable {
         orgs: OrgDirectory,
         routes: RoutesConfig,
         policy: PolicyDocument,
+        policyCases: [PolicyCase] = [],
         files: [String: String]
     ) {
+        self.policyCases = policyCases
         self.directory = directory
         self.daemon = daemon
         self.adapters = adapters

@@ -12,14 +12,19 @@ public struct Organization: Sendable, Hashable {
     }
 }
 
-/// `orgs.toml`: the orgs and their domains; resolves an address to its org.
+/// `orgs.toml`: the orgs, their domains and their groups; resolves an address to its org and groups.
 public struct OrgDirectory: Sendable, Hashable {
     public private(set) var orgs: [String: Organization]
+    /// By id, `ORG/NAME`.
+    public private(set) var groups: [String: OrgGroup]
     private var exact: [String: String] = [:]
     private var suffixes: [(suffix: String, org: String)] = []
+    private let membership: GroupMembership
 
-    public init(_ orgs: [Organization]) {
+    public init(_ orgs: [Organization], groups: [OrgGroup] = []) {
         self.orgs = Dictionary(orgs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.groups = Dictionary(groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.membership = GroupMembership(self.groups)
         for org in orgs.sorted(by: { $0.id < $1.id }) {
             for domain in org.domains {
                 if domain.hasPrefix("*.") {
@@ -42,7 +47,26 @@ public struct OrgDirectory: Sendable, Hashable {
 
     public func org(of address: Address) -> String? { self.org(ofDomain: address.domain) }
 
-    public static func == (lhs: OrgDirectory, rhs: OrgDirectory) -> Bool { lhs.orgs == rhs.orgs }
+    /// The ids of every group the address belongs to, directly or through included groups.
+    public func groupIDs(of address: Address) -> Set<String> {
+        self.groups.isEmpty ? [] : self.membership.groups(of: address)
+    }
 
-    public func hash(into hasher: inout Hasher) { hasher.combine(self.orgs) }
+    /// The ids of `id` and every group it includes, directly or not.
+    public func expand(group id: String) -> Set<String> {
+        var result: Set<String> = []
+        var stack = [id]
+        while let next = stack.popLast() {
+            guard result.insert(next).inserted else { continue }
+            stack.append(contentsOf: self.groups[next]?.includes ?? [])
+        }
+        return result
+    }
+
+    public static func == (lhs: OrgDirectory, rhs: OrgDirectory) -> Bool { lhs.orgs == rhs.orgs && lhs.groups == rhs.groups }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.orgs)
+        hasher.combine(self.groups)
+    }
 }

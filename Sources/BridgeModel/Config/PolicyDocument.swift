@@ -1,5 +1,30 @@
 /// `policy.toml` as written: the rules, before the policy gate compiles them.
 public struct PolicyDocument: Sendable, Hashable {
+    /// Whether a rule or barrier decides, or only says in the audit log what it would have decided.
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        case enforce
+        /// The decision is made as if the rule were absent; the `decided` record says what it would have
+        /// changed ("would deny by …"). How a new rule is rolled out safely.
+        case auditOnly = "audit-only"
+    }
+
+    /// An information barrier: nothing of any kind crosses between its two sides, in either direction,
+    /// whatever an allow rule says.
+    public struct Barrier: Sendable, Hashable {
+        public var id: String
+        /// Exactly two subjects, each `group:ORG/NAME` or `org:NAME`.
+        public var between: [String]
+        public var mode: Mode
+        public var description: String?
+
+        public init(id: String, between: [String], mode: Mode = .enforce, description: String? = nil) {
+            self.id = id
+            self.between = between
+            self.mode = mode
+            self.description = description
+        }
+    }
+
     public struct Rule: Sendable, Hashable {
         public enum Action: String, Sendable, Hashable, CaseIterable {
             case allow
@@ -8,7 +33,8 @@ public struct PolicyDocument: Sendable, Hashable {
 
         public var id: String
         public var action: Action
-        /// Subjects: `org:NAME`, `domain:NAME` (`domain:*.NAME` for subdomains), `local@domain`, or `*`.
+        /// Subjects: `org:NAME`, `group:ORG/NAME`, `domain:NAME` (`domain:*.NAME` for subdomains),
+        /// `local@domain`, or `*`.
         public var from: [String]
         public var to: [String]
         /// Empty means every kind.
@@ -18,6 +44,7 @@ public struct PolicyDocument: Sendable, Hashable {
         /// An allow rule that also lets senders whose identity their protocol could not prove (email without
         /// aligned DKIM/SPF) cross org lines. Without it, such senders are denied across orgs.
         public var allowUnauthenticated: Bool
+        public var mode: Mode
         public var description: String?
 
         public init(
@@ -28,8 +55,10 @@ public struct PolicyDocument: Sendable, Hashable {
             kinds: Set<EnvelopeKind> = [],
             bothWays: Bool = false,
             allowUnauthenticated: Bool = false,
+            mode: Mode = .enforce,
             description: String? = nil
         ) {
+            self.mode = mode
             self.allowUnauthenticated = allowUnauthenticated
             self.id = id
             self.action = action
@@ -44,9 +73,11 @@ public struct PolicyDocument: Sendable, Hashable {
     /// An operator's label for this revision; the gate adds the file's digest.
     public var revision: String?
     public var rules: [Rule]
+    public var barriers: [Barrier]
 
-    public init(revision: String? = nil, rules: [Rule] = []) {
+    public init(revision: String? = nil, rules: [Rule] = [], barriers: [Barrier] = []) {
         self.revision = revision
         self.rules = rules
+        self.barriers = barriers
     }
 }

@@ -22,10 +22,17 @@ enum AuditEventType: String, Sendable, Hashable, Codable {
 /// Key names are the documented record format (docs/audit.md): do not rename them.
 struct AuditEvent: Encodable, Sendable, Hashable {
     struct Decision: Encodable, Sendable, Hashable {
+        /// What rules in audit-only mode would have decided instead.
+        struct Would: Encodable, Sendable, Hashable {
+            var effect: String
+            var rules: [String]
+        }
+
         var effect: String
         var rules: [String]
         var revision: String
         var reason: String
+        var would: Would?
     }
 
     var event: AuditEventType
@@ -100,7 +107,8 @@ struct AuditEvent: Encodable, Sendable, Hashable {
         event.adapter = adapter
         event.decision = Decision(
             effect: decision.effect.rawValue, rules: decision.ruleIDs, revision: decision.revision,
-            reason: decision.reason
+            reason: decision.reason,
+            would: decision.wouldBe.map { Decision.Would(effect: $0.effect.rawValue, rules: $0.ruleIDs) }
         )
         if recovered { event.recovered = true }
         return event

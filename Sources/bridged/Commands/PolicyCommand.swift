@@ -7,12 +7,12 @@ struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Ask the policy gate.",
-        subcommands: [Explain.self]
+        subcommands: [Explain.self, Test.self]
     )
 
     struct Explain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show how the gate decides a sender and a recipient, and which rules decided it."
+            abstract: "Show how the gate decides a sender and a recipient, and why each rule matched or did not."
         )
 
         @OptionGroup var options: ConfigOption
@@ -20,46 +20,137 @@ struct PolicyCommand: AsyncParsableCommand {
         @Option(help: "The sender: an address, or org:ID.")
         var from: String
 
-        @Option(help: "The recipient: an address, or org:ID (a bridged room's side).")
-        var to: String
+        @Option(help: "The recipient: an address, org:ID or group:ORG/NAME (a bridged room's side).")
+        var to: String?
+
+        @Option(help: "A bridged room id: decide the line for every member channel's audience instead of --to.")
+        var room: String?
+
+        @Option(help: "With --room: the adapter the line was written through (its own channel is skipped).")
+        var via: String?
 
         @Option(help: "The kind: message, presence, subscription, receipt, edit, retraction, notice.")
         var kind: String = "message"
 
+        @Flag(help: "Ask as for a sender whose protocol could not prove who they are (email without DKIM/SPF).")
+        var unauthenticated = false
+
         func run() async throws {
             let config = try self.options.load()
-            let gate = Routing(config: config).gate
+            let routing = Routing(config: config)
+            let gate = routing.gate
             guard let kind = EnvelopeKind(rawValue: self.kind) else {
                 Output.error("unknown kind \(self.kind)")
                 throw ExitCode(2)
             }
-            let request = PolicyRequest(kind: kind, from: try self.party(self.from, gate), to: try self.party(self.to, gate))
-            let explanation = gate.explain(request)
-            print("request:      \(kind.rawValue) from \(request.from) to \(request.to)")
-            print("policy:       revision \(gate.revision)")
-            print("considered:   \(Self.list(explanation.considered))")
-            print("matched allow: \(Self.list(explanation.matchedAllow))")
-            print("matched deny:  \(Self.list(explanation.matchedDeny))")
-            print("decision:     \(explanation.decision.effect.rawValue) (\(explanation.decision.ruleIDs.joined(separator: ", ")))")
-            print("reason:       \(explanation.decision.reason)")
+            let from = try self.party(self.from, gate)
+            var destinations: [(String, Party)] = []
+            switch (self.to, self.room) {
+            case (let to?, nil):
+                destinations = [(to, try self.party(to, gate))]
+            case (nil, let roomID?):
+                guard let room = config.routes.rooms.first(where: { $0.id == roomID }) else {
+                    Output.error("unknown room \(roomID)")
+                    throw ExitCode(2)
+                }
+                for member in room.members where member.adapter != self.via {
+                    for audience in routing.audience(of: member) {
+                        destinations.append(("\(member.adapter)/\(member.channel) \(audience.subject)", audience.party))
+                    }
+                }
+            default:
+                Output.error("give exactly one of --to and --room")
+                throw ExitCode(2)
+            }
+            print("policy:   revision \(gate.revision)")
+            for (label, to) in destinations {
+                let request = PolicyRequest(kind: kind, from: from, to: to, senderAuthenticated: !self.unauthenticated)
+                let explanation = gate.explain(request)
+                if destinations.count > 1 { print("\n\(label)") }
+                Self.show(explanation)
+            }
+        }
+
+        static func show(_ explanation: PolicyExplanation) {
+            let request = explanation.request
+            let decision = explanation.decision
+            Swift.print("request:  \(request.kind.rawValue) from \(request.from) to \(request.to)" + (request.senderAuthenticated ? "" : ", sender unauthenticated"))
+            for (side, party) in [("sender", request.from), ("recipient", request.to)] where !party.groups.isEmpty {
+                Swift.print("groups:   \(side) in \(party.groups.sorted().joined(separator: ", "))")
+            }
+            if explanation.steps.isEmpty { Swift.print("rules:    (none concerns this pair of orgs)") }
+            let width = explanation.steps.map(\.id.count).max() ?? 0
+            for step in explanation.steps {
+                let id = step.id.padding(toLength: width, withPad: " ", startingAt: 0)
+                let what = step.mode == .auditOnly ? "\(step.action.rawValue), audit-only" : step.action.rawValue
+                let outcome = switch step.outcome {
+                case .matched: "matched"
+                case .unproven: "matched, but the sender is unauthenticated and the rule does not allow_unauthenticated"
+                case .notMatched(let why): "no: \(why)"
+                }
+                Swift.print("  \(id)  [\(what)]  \(outcome)")
+            }
+            Swift.print("decision: \(decision.effect.rawValue) (\(decision.ruleIDs.joined(separator: ", ")))")
+            if let would = decision.wouldBe {
+                Swift.print("would:    \(would.effect.rawValue) (\(would.ruleIDs.joined(separator: ", "))) if the audit-only rules decided")
+            }
+            Swift.print("reason:   \(decision.reason)")
         }
 
         private func party(_ text: String, _ gate: PolicyGate) throws -> Party {
-            if text.hasPrefix("org:") {
-                let org = String(text.dropFirst(4))
-                guard gate.orgs.orgs[org] != nil else {
-                    Output.error("unknown org \(org)")
+            if text.hasPrefix("org:") || text.hasPrefix("group:") {
+                if let problem = ConfigLoader.subjectProblem(text, orgs: gate.orgs) {
+                    Output.error(problem)
                     throw ExitCode(2)
                 }
-                return Party(address: nil, org: org)
+                return gate.party(audience: text)
             }
             guard let address = try? Address(parsing: text) else {
-                Output.error("\(text) is neither an address nor org:ID")
+                Output.error("\(text) is neither an address, org:ID nor group:ORG/NAME")
                 throw ExitCode(2)
             }
             return gate.party(address)
         }
+    }
 
-        static func list(_ ids: [String]) -> String { ids.isEmpty ? "(none)" : ids.joined(separator: ", ") }
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run policy test cases and list every mismatch, like opa test. Exit 0 when all pass, 1 otherwise.",
+            discussion: "Without files, runs the config directory's own cases in \(ConfigLoader.policyCaseDirectory)/*.toml."
+        )
+
+        @OptionGroup var options: ConfigOption
+
+        @Flag(name: .shortAndLong, help: "Also list the cases that pass.")
+        var verbose = false
+
+        @Argument(help: "Case files (TOML, [[case]] tables).")
+        var files: [String] = []
+
+        func run() async throws {
+            let config = try self.options.load()
+            let cases: [PolicyCase]
+            if self.files.isEmpty {
+                cases = config.policyCases
+            } else {
+                do {
+                    cases = try ConfigLoader.policyCases(files: self.files.map { URL(fileURLWithPath: $0) }, config: config)
+                } catch {
+                    for issue in error.issues { Output.error(issue.description) }
+                    throw ExitCode(78)
+                }
+            }
+            let results = PolicyCaseRunner(routing: Routing(config: config)).run(cases)
+            for result in results {
+                if !result.passed {
+                    print("FAIL \(result.report)")
+                } else if self.verbose {
+                    print("PASS \(result.policyCase.name): \(result.got)")
+                }
+            }
+            let failed = results.filter { !$0.passed }.count
+            print("\(results.count) case\(results.count == 1 ? "" : "s"), \(failed) failed")
+            if failed > 0 { throw ExitCode(1) }
+        }
     }
 }

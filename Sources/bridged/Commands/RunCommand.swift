@@ -71,10 +71,17 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try self.options.load()
         let routing = Routing(config: config)
+        let failed = PolicyCaseRunner(routing: routing).run(config.policyCases).filter { !$0.passed }
+        if !failed.isEmpty {
+            for result in failed { Output.error(result.report) }
+            Output.error("\(failed.count) of the policy's own test cases fail (\(ConfigLoader.policyCaseDirectory))")
+            throw ExitCode(78)
+        }
         print(
-            "configuration OK: \(config.adapters.count) adapters, \(config.orgs.orgs.count) orgs, "
-                + "\(config.routes.reach.count) reach routes, \(config.routes.rooms.count) rooms, "
-                + "\(config.policy.rules.count) policy rules"
+            "configuration OK: \(config.adapters.count) adapters, \(config.orgs.orgs.count) orgs "
+                + "(\(config.orgs.groups.count) groups), \(config.routes.reach.count) reach routes, "
+                + "\(config.routes.rooms.count) rooms, \(config.policy.rules.count) policy rules, "
+                + "\(config.policy.barriers.count) barriers, \(config.policyCases.count) policy test cases pass"
         )
         print("config revision \(routing.configRevision), policy revision \(routing.gate.revision)")
     }

@@ -59,24 +59,11 @@ struct RoutingPlanner {
     }
 
     /// A room line is decided for the audience of the member channel it would reach: each subject the
-    /// member declares in routes.toml (`org:NAME` or a person), or the org of the member's adapter.
+    /// member declares in routes.toml (`org:NAME`, `group:ORG/NAME` or a person), or the org of the
+    /// member's adapter.
     /// - Returns: each subject with its decision.
     func decideRoom(_ envelope: Envelope, member: RoutesConfig.Room.Member) -> [(String, PolicyDecision)] {
-        guard !member.audience.isEmpty else {
-            let org = self.routing.adapterOrgs[member.adapter]
-            return [("org:\(org ?? "?")", self.gate.decide(self.request(envelope, to: Party(address: nil, org: org))))]
-        }
-        return member.audience.map { subject in
-            let party: Party
-            if subject.hasPrefix("org:") {
-                party = Party(address: nil, org: String(subject.dropFirst(4)))
-            } else if let address = try? Address(parsing: subject) {
-                party = self.gate.party(address)
-            } else {
-                party = Party(address: nil, org: nil)
-            }
-            return (subject, self.gate.decide(self.request(envelope, to: party)))
-        }
+        self.routing.audience(of: member).map { ($0.subject, self.gate.decide(self.request(envelope, to: $0.party))) }
     }
 
     // MARK: - Routing

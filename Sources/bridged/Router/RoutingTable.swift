@@ -32,6 +32,16 @@ struct Routing: Sendable {
         self.configRevision = Self.configRevision(config)
     }
 
+    /// Who a room line reaches through one member channel: each audience subject the member declares
+    /// (`org:NAME`, `group:ORG/NAME` or a person), or else the org of the member's adapter.
+    func audience(of member: RoutesConfig.Room.Member) -> [(subject: String, party: Party)] {
+        guard !member.audience.isEmpty else {
+            let org = self.adapterOrgs[member.adapter]
+            return [("org:\(org ?? "?")", Party(address: nil, org: org))]
+        }
+        return member.audience.map { ($0, self.gate.party(audience: $0)) }
+    }
+
     /// `sha256:<12 hex>` of the whole directory, in file-name order.
     static func configRevision(_ config: ConfigSnapshot) -> String {
         var hasher = SHA256()
@@ -41,11 +51,12 @@ struct Routing: Sendable {
         return "sha256:" + hasher.finalize().hexString.prefix(12)
     }
 
-    /// The operator's revision label, if any, plus the digest of `policy.toml` (and `orgs.toml`, which
-    /// gives subjects their meaning).
+    /// The operator's revision label, if any, plus the digest of `policy.toml` (and of `orgs.toml` and the
+    /// groups' members files, which give subjects their meaning).
     static func policyRevision(_ config: ConfigSnapshot) -> String {
         var hasher = SHA256()
-        for name in ["orgs.toml", "policy.toml"] {
+        let membersFiles = Set(config.orgs.groups.values.compactMap(\.membersFile)).sorted()
+        for name in ["orgs.toml", "policy.toml"] + membersFiles {
             hasher.update(data: Array(name.utf8) + [0] + Array((config.files[name] ?? "").utf8) + [0])
         }
         let digest = "sha256:" + hasher.finalize().hexString.prefix(12)

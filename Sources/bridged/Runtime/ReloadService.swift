@@ -35,6 +35,11 @@ extension Gateway {
             let current = await self.runtime.routing
             if snapshot.adapters != current.config.adapters || snapshot.daemon != current.config.daemon {
                 problems = ["adapters.d or bridged.toml changed: those changes need a restart; nothing was reloaded"]
+            } else if case let failed = PolicyCaseRunner(routing: Routing(config: snapshot)).run(snapshot.policyCases)
+                .filter({ !$0.passed }), !failed.isEmpty
+            {
+                // What `bridged check` refuses, a reload refuses: the policy's own cases must pass.
+                problems = failed.map { "policy test case fails: \($0.report)" }
             } else {
                 let routing = Routing(config: snapshot)
                 guard routing.configRevision != current.configRevision else { return .unchanged }

@@ -214,9 +214,45 @@ struct CrashRecoveryTests {
         defer { fixture.remove() }
         let allowed = try DaemonProcess.command(["policy", "explain", "--config", fixture.root.path, "--from", "bob@globex.test", "--to", "alice@acme.test"])
         #expect(allowed.status == 0)
-        #expect(allowed.output.contains("decision:     allow (globex-to-acme)"))
+        #expect(allowed.output.contains("decision: allow (globex-to-acme)"), "\(allowed.output)")
+        #expect(allowed.output.contains("globex-to-acme  [allow]  matched"), "\(allowed.output)")
         let denied = try DaemonProcess.command(["policy", "explain", "--config", fixture.root.path, "--from", "alice@acme.test", "--to", "bob@globex.test"])
-        #expect(denied.output.contains("decision:     deny (default:cross-org-deny)"))
+        #expect(denied.output.contains("decision: deny (default:cross-org-deny)"), "\(denied.output)")
+    }
+
+    @Test("`bridged policy test` exits 1 listing each mismatch, and `bridged check` refuses a policy that fails its own cases")
+    func policyTestCommand() throws {
+        let cases = """
+            [[case]]
+            name = "globex reaches alice"
+            from = "bob@globex.test"
+            to = "alice@acme.test"
+            expect = "allow"
+
+            [[case]]
+            name = "alice may answer globex"
+            from = "alice@acme.test"
+            to = "bob@globex.test"
+            expect = "allow"
+            """
+        let fixture = try GatewayFixture(extraFiles: ["cases.toml": cases])
+        defer { fixture.remove() }
+        let file = fixture.root.appendingPathComponent("cases.toml").path
+        let run = try DaemonProcess.command(["policy", "test", "--config", fixture.root.path, file])
+        #expect(run.status == 1)
+        #expect(run.output.contains("FAIL \(file):7: case \"alice may answer globex\": expected allow, got deny (got deny by default:cross-org-deny)"), "\(run.output)")
+        #expect(run.output.contains("2 cases, 1 failed"), "\(run.output)")
+
+        try FileManager.default.createDirectory(at: fixture.root.appendingPathComponent("policy.d/tests"), withIntermediateDirectories: true)
+        try cases.write(to: fixture.root.appendingPathComponent("policy.d/tests/partners.toml"), atomically: true, encoding: .utf8)
+        let check = try DaemonProcess.command(["check", "--config", fixture.root.path])
+        #expect(check.status == 78)
+        #expect(check.output.contains("policy.d/tests/partners.toml:7: case \"alice may answer globex\""), "\(check.output)")
+        let fixed = cases.replacingOccurrences(of: "to = \"bob@globex.test\"\nexpect = \"allow\"", with: "to = \"bob@globex.test\"\nexpect = \"deny\"")
+        try fixed.write(to: fixture.root.appendingPathComponent("policy.d/tests/partners.toml"), atomically: true, encoding: .utf8)
+        let passing = try DaemonProcess.command(["check", "--config", fixture.root.path])
+        #expect(passing.status == 0, "\(passing.output)")
+        #expect(passing.output.contains("2 policy test cases pass"), "\(passing.output)")
     }
 }
 

@@ -1,0 +1,71 @@
+import BridgeModel
+import PolicyGate
+
+/// Runs an IT team's own policy test cases against a routing snapshot, like `opa test`: each case asks the
+/// gate one question and compares the answer with what the case expects.
+struct PolicyCaseRunner {
+    struct Result: Sendable {
+        var policyCase: PolicyCase
+        /// What the gate said, in the case's own terms.
+        var got: String
+        /// Empty when the case passed.
+        var problems: [String]
+
+        var passed: Bool { self.problems.isEmpty }
+
+        /// `FILE:LINE: case "NAME": …`, one line per mismatch.
+        var report: String {
+            let place = self.policyCase.file + (self.policyCase.line.map { ":\($0)" } ?? "")
+            return "\(place): case \"\(self.policyCase.name)\": \(self.problems.joined(separator: "; ")) (got \(self.got))"
+        }
+    }
+
+    let routing: Routing
+
+    func run(_ cases: [PolicyCase]) -> [Result] { cases.map(self.run) }
+
+    func run(_ policyCase: PolicyCase) -> Result {
+        let decisions = self.decisions(policyCase)
+        // A room line is allowed only where every audience is; a direct case has one decision.
+        let denied = decisions.filter { !$0.isAllowed }
+        let deciding = denied.isEmpty ? decisions : denied
+        let effect: PolicyCase.Expectation = denied.isEmpty && !decisions.isEmpty ? .allow : .deny
+        let rules = Self.unique(deciding.flatMap(\.ruleIDs))
+        let would = decisions.compactMap(\.wouldBe)
+        let wouldEffect: PolicyCase.Expectation =
+            would.isEmpty ? .none : (would.contains { $0.effect == .deny } ? .deny : .allow)
+        let wouldRules = Self.unique(would.flatMap(\.ruleIDs))
+
+        var problems: [String] = []
+        if effect != policyCase.expect { problems.append("expected \(policyCase.expect.rawValue), got \(effect.rawValue)") }
+        let missing = policyCase.rules.filter { !rules.contains($0) }
+        if !missing.isEmpty { problems.append("expected the decision to name \(missing.joined(separator: ", "))") }
+        if let expected = policyCase.would, expected != wouldEffect {
+            problems.append("expected audit-only rules to say \(expected == .none ? "nothing" : "would \(expected.rawValue)")")
+        }
+        let missingWould = policyCase.wouldRules.filter { !wouldRules.contains($0) }
+        if !missingWould.isEmpty { problems.append("expected audit-only rules \(missingWould.joined(separator: ", ")) to be named") }
+        var got = "\(effect.rawValue) by \(rules.isEmpty ? "(no rule)" : rules.joined(separator: ", "))"
+        if !would.isEmpty { got += ", would \(wouldEffect.rawValue) by \(wouldRules.joined(separator: ", "))" }
+        return Result(policyCase: policyCase, got: got, problems: problems)
+    }
+
+    /// One decision for a direct case; one per audience of every destination channel for a room case.
+    func decisions(_ policyCase: PolicyCase) -> [PolicyDecision] {
+        let gate = self.routing.gate
+        guard let sender = try? Address(parsing: policyCase.from) else { return [] }
+        func request(_ to: Party) -> PolicyRequest {
+            PolicyRequest(kind: policyCase.kind, from: gate.party(sender), to: to, senderAuthenticated: policyCase.authenticated)
+        }
+        if let to = policyCase.to { return [gate.decide(request(gate.party(audience: to)))] }
+        guard let room = self.routing.config.routes.rooms.first(where: { $0.id == policyCase.room }) else { return [] }
+        return room.members.filter { $0.adapter != policyCase.via }.flatMap { member in
+            self.routing.audience(of: member).map { gate.decide(request($0.party)) }
+        }
+    }
+
+    static func unique(_ ids: [String]) -> [String] {
+        var seen: Set<String> = []
+        return ids.filter { seen.insert($0).inserted }
+    }
+}
