@@ -22,7 +22,9 @@ struct XMPPFederationTests {
         both_ways = true
         """
 
-    func setUp(policy: String = Self.openPolicy, rooms: String = "", roomMode: String = "per-speaker") async throws -> (ProsodyFixture, GatewayFixture) {
+    func setUp(
+        policy: String = Self.openPolicy, rooms: String = "", roomMode: String = "per-speaker", orgs: String? = nil
+    ) async throws -> (ProsodyFixture, GatewayFixture) {
         let prosody = try ProsodyFixture()
         try prosody.register("alice", host: "acme.test", password: "alicepw")
         try prosody.register("bob", host: "globex.test", password: "bobpw")
@@ -41,10 +43,12 @@ struct XMPPFederationTests {
             room_mode = "\(roomMode)"
             """
         }
+        var files: [String: String] = [:]
+        if let orgs { files["orgs.toml"] = orgs }
         let fixture = try GatewayFixture(
             delivery: "max_attempts = 5\ninitial_backoff_ms = 50\nmax_backoff_seconds = 1",
             policy: policy,
-            extraFiles: [
+            extraFiles: files.merging([
                 "var/secrets/xmpp.secret": ProsodyFixture.secret + "\n",
                 "adapters.d/acme-xmpp.toml": component("acme", "partners.acme.test"),
                 "adapters.d/globex-xmpp.toml": component("globex", "partners.globex.test"),
@@ -57,7 +61,7 @@ struct XMPPFederationTests {
                     adapter = "globex-xmpp"
                     \(rooms)
                     """,
-            ]
+            ]) { first, _ in first }
         )
         try await fixture.start()
         try await eventually("both components are authenticated") {
@@ -180,6 +184,51 @@ struct XMPPFederationTests {
         // bob's availability never reached alice (subscription answers from the gateway may: those are notices).
         let bobJSON = Self.bobForAlice.replacingOccurrences(of: "\\", with: "\\\\")
         #expect(!alice.output.contains("\"presence\": \"\(bobJSON)\", \"type\": \"available\""), "\(alice.output)")
+    }
+
+    @Test("an information barrier stops alice's message and contact request to bob, though a rule allows both")
+    func barrierHolds() async throws {
+        let orgs = """
+            [orgs.acme]
+            domains = ["acme.test"]
+            [orgs.acme.groups.deal-team]
+            members = ["alice@acme.test"]
+            [orgs.globex]
+            domains = ["globex.test"]
+            [orgs.initech]
+            domains = ["initech.test"]
+            """
+        let policy = Self.openPolicy + """
+
+            [[barrier]]
+            id = "deal-team-wall"
+            between = ["group:acme/deal-team", "org:globex"]
+            """
+        let (prosody, fixture) = try await self.setUp(policy: policy, orgs: orgs)
+        defer { fixture.remove() }
+        let bob = try self.user("bob@globex.test", "bobpw", prosody, ["--until", "body:never", "--wait", "60"])
+        try await bob.waitForOutput("\"ready\": true")
+        let alice = try self.user("alice@acme.test", "alicepw", prosody, [
+            "--subscribe", Self.bobForAlice, "--send", Self.bobForAlice, "walled message",
+            "--until", "presence:\(Self.bobForAlice):unsubscribed", "--wait", "30",
+        ])
+        #expect(try await alice.waitForExit() == 0, "the contact request was not refused: \(alice.output)")
+        func denied(_ kind: String) throws -> [[String: Any]] {
+            try fixture.auditRecords().filter {
+                $0["event"] as? String == "decided" && $0["kind"] as? String == kind
+                    && ($0["decision"] as? [String: Any])?["rules"] as? [String] == ["deal-team-wall"]
+            }
+        }
+        try await eventually("the message and the contact request were denied by the barrier") {
+            try !denied("message").isEmpty && !denied("subscription").isEmpty
+        }
+        try await eventually("the pipeline is idle") { try await fixture.quiescent() }
+        await bob.stop()
+        try await fixture.stop()
+        await prosody.stop()
+        #expect(!bob.output.contains("walled message"), "\(bob.output)")
+        let records = try fixture.auditRecords()
+        #expect(!records.contains { $0["event"] as? String == "delivered" && $0["adapter"] as? String == "globex-xmpp" }, "something reached globex")
     }
 
     static let lobby = """
