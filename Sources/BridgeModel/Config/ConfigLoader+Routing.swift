@@ -156,7 +156,50 @@ extension ConfigLoader {
             }
             if valid { barriers.append(.init(id: raw.id, between: raw.between, mode: mode, description: raw.description)) }
         }
+        for (index, rule) in rules.enumerated() where rule.action == .allow && rule.mode == .enforce {
+            if let barrier = Self.barrier(shadowing: rule, barriers, orgs: orgs) {
+                // The rule's index in the file: rules with an unknown action were skipped above.
+                let fileIndex = (file.rule ?? []).firstIndex { $0.id == rule.id } ?? index
+                self.report(
+                    name, "rule[\(fileIndex)].id",
+                    "rule \(rule.id) can never decide: everyone it names on either side is walled off from the other by barrier \(barrier.id)"
+                )
+            }
+        }
         return PolicyDocument(revision: file.revision, rules: rules, barriers: barriers)
+    }
+
+    /// The enforced barrier that stops everything an allow rule would let through, if any: every subject in
+    /// `from` is inside one side and every subject in `to` inside the other (both ways for a two-way rule).
+    static func barrier(shadowing rule: PolicyDocument.Rule, _ barriers: [PolicyDocument.Barrier], orgs: OrgDirectory) -> PolicyDocument.Barrier? {
+        func inside(_ subject: String, _ side: String) -> Bool {
+            if subject == side { return true }
+            if side.hasPrefix("org:") {
+                let org = String(side.dropFirst(4))
+                if subject.hasPrefix("group:") { return orgs.groups[String(subject.dropFirst(6))]?.org == org }
+                if subject.hasPrefix("domain:") {
+                    let domain = String(subject.dropFirst(7)).lowercased()
+                    return !domain.hasPrefix("*.") && orgs.org(ofDomain: domain) == org
+                }
+                if let address = try? Address(parsing: subject) { return orgs.org(of: address) == org }
+                return false
+            }
+            let group = String(side.dropFirst(6))
+            if subject.hasPrefix("group:") { return orgs.expand(group: group).contains(String(subject.dropFirst(6))) }
+            if subject.contains("@"), !subject.hasPrefix("domain:"), let address = try? Address(parsing: subject) {
+                return orgs.groupIDs(of: address).contains(group)
+            }
+            return false
+        }
+        func walled(_ from: [String], _ to: [String], _ barrier: PolicyDocument.Barrier) -> Bool {
+            let (a, b) = (barrier.between[0], barrier.between[1])
+            return (from.allSatisfy { inside($0, a) } && to.allSatisfy { inside($0, b) })
+                || (from.allSatisfy { inside($0, b) } && to.allSatisfy { inside($0, a) })
+        }
+        return barriers.first { barrier in
+            barrier.mode == .enforce && barrier.between.count == 2 && walled(rule.from, rule.to, barrier)
+                && (!rule.bothWays || walled(rule.to, rule.from, barrier))
+        }
     }
 
     mutating func mode(_ text: String?, key: String) -> PolicyDocument.Mode {

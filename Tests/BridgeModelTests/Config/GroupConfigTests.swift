@@ -157,4 +157,32 @@ struct GroupConfigTests {
         ])
         #expect(issues.map(\.description) == ["policy.toml:6: rule[0].mode: unknown mode \"dry-run\" (known: enforce, audit-only)"])
     }
+
+    @Test("an allow rule that a barrier fully walls off is reported: it can never decide")
+    func shadowedAllow() throws {
+        func issues(_ from: String, _ to: String, mode: String = "enforce") throws -> [String] {
+            try ConfigFixture.issues([
+                "orgs.toml": Self.orgs, "groups/desk-heads.txt": Self.deskHeads,
+                "policy.toml": """
+                    [[rule]]
+                    id = "open"
+                    action = "allow"
+                    from = \(from)
+                    to = \(to)
+
+                    [[barrier]]
+                    id = "wall"
+                    between = ["group:acme/trading", "org:globex"]
+                    mode = "\(mode)"
+                    """,
+            ]).map(\.description)
+        }
+        #expect(try issues(#"["org:globex"]"#, #"["group:acme/trading", "tom@acme.test", "group:acme/desk-heads"]"#) == [
+            "policy.toml:2: rule[0].id: rule open can never decide: everyone it names on either side is walled off from the other by barrier wall"
+        ])
+        #expect(try issues(#"["bob@globex.test", "domain:globex.test"]"#, #"["group:acme/trading"]"#).count == 1)
+        #expect(try issues(#"["org:globex"]"#, #"["org:acme"]"#) == [], "the rule still lets globex reach the rest of acme")
+        #expect(try issues(#"["org:globex"]"#, #"["rita@acme.test", "group:acme/trading"]"#) == [], "rita is not walled")
+        #expect(try issues(#"["org:globex"]"#, #"["group:acme/trading"]"#, mode: "audit-only") == [], "an audit-only barrier decides nothing")
+    }
 }
