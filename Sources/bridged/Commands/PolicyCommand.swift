@@ -53,10 +53,8 @@ struct PolicyCommand: AsyncParsableCommand {
                     Output.error("unknown room \(roomID)")
                     throw ExitCode(2)
                 }
-                for member in room.members where member.adapter != self.via {
-                    for audience in routing.audience(of: member) {
-                        destinations.append(("\(member.adapter)/\(member.channel) \(audience.subject)", audience.party))
-                    }
+                destinations = routing.audiences(ofRoom: room, via: self.via).map {
+                    ("\($0.member.adapter)/\($0.member.channel) \($0.subject)", $0.party)
                 }
             default:
                 Output.error("give exactly one of --to and --room")

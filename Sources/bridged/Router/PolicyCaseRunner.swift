@@ -59,9 +59,7 @@ struct PolicyCaseRunner {
         }
         if let to = policyCase.to { return [gate.decide(request(gate.party(audience: to)))] }
         guard let room = self.routing.config.routes.rooms.first(where: { $0.id == policyCase.room }) else { return [] }
-        return room.members.filter { $0.adapter != policyCase.via }.flatMap { member in
-            self.routing.audience(of: member).map { gate.decide(request($0.party)) }
-        }
+        return self.routing.audiences(ofRoom: room, via: policyCase.via).map { gate.decide(request($0.party)) }
     }
 
     static func unique(_ ids: [String]) -> [String] {

@@ -16,6 +16,8 @@ struct Routing: Sendable {
     let adapterOrgs: [String: String]
     /// Digest of every file in the config directory.
     let configRevision: String
+    /// Each room member's audience, resolved to parties once per snapshot rather than once per line.
+    private let audiences: [RoutesConfig.Room.Member: [(subject: String, party: Party)]]
 
     init(config: ConfigSnapshot) {
         self.config = config
@@ -30,16 +32,35 @@ struct Routing: Sendable {
         self.rooms = rooms
         self.adapterOrgs = Dictionary(config.adapters.map { ($0.name, $0.org) }, uniquingKeysWith: { first, _ in first })
         self.configRevision = Self.configRevision(config)
+        var audiences: [RoutesConfig.Room.Member: [(subject: String, party: Party)]] = [:]
+        for member in config.routes.rooms.flatMap(\.members) {
+            audiences[member] = Self.resolve(member, gate: self.gate, adapterOrgs: self.adapterOrgs)
+        }
+        self.audiences = audiences
     }
 
     /// Who a room line reaches through one member channel: each audience subject the member declares
     /// (`org:NAME`, `group:ORG/NAME` or a person), or else the org of the member's adapter.
     func audience(of member: RoutesConfig.Room.Member) -> [(subject: String, party: Party)] {
+        self.audiences[member] ?? Self.resolve(member, gate: self.gate, adapterOrgs: self.adapterOrgs)
+    }
+
+    /// Every audience a line in `room` reaches, in member order, except the channel of the adapter it was
+    /// written through.
+    func audiences(ofRoom room: RoutesConfig.Room, via: String?) -> [(member: RoutesConfig.Room.Member, subject: String, party: Party)] {
+        room.members.filter { $0.adapter != via }.flatMap { member in
+            self.audience(of: member).map { (member, $0.subject, $0.party) }
+        }
+    }
+
+    private static func resolve(
+        _ member: RoutesConfig.Room.Member, gate: PolicyGate, adapterOrgs: [String: String]
+    ) -> [(subject: String, party: Party)] {
         guard !member.audience.isEmpty else {
-            let org = self.adapterOrgs[member.adapter]
+            let org = adapterOrgs[member.adapter]
             return [("org:\(org ?? "?")", Party(address: nil, org: org))]
         }
-        return member.audience.map { ($0, self.gate.party(audience: $0)) }
+        return member.audience.map { ($0, gate.party(audience: $0)) }
     }
 
     /// `sha256:<12 hex>` of the whole directory, in file-name order.

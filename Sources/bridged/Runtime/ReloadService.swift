@@ -35,13 +35,11 @@ extension Gateway {
             let current = await self.runtime.routing
             if snapshot.adapters != current.config.adapters || snapshot.daemon != current.config.daemon {
                 problems = ["adapters.d or bridged.toml changed: those changes need a restart; nothing was reloaded"]
-            } else if case let failed = PolicyCaseRunner(routing: Routing(config: snapshot)).run(snapshot.policyCases)
-                .filter({ !$0.passed }), !failed.isEmpty
-            {
-                // What `bridged check` refuses, a reload refuses: the policy's own cases must pass.
-                problems = failed.map { "policy test case fails: \($0.report)" }
             } else {
                 let routing = Routing(config: snapshot)
+                // What `bridged check` refuses, a reload refuses: the policy's own cases must pass.
+                let failed = PolicyCaseRunner(routing: routing).run(snapshot.policyCases).filter { !$0.passed }
+                guard failed.isEmpty else { return await self.refuse(failed.map { "policy test case fails: \($0.report)" }) }
                 guard routing.configRevision != current.configRevision else { return .unchanged }
                 try await self.audit.appendIndexed([Self.configLoaded(routing)], into: self.store)
                 await self.runtime.replace(with: routing)
@@ -56,6 +54,11 @@ extension Gateway {
         } catch {
             problems = ["\(error)"]
         }
+        return await self.refuse(problems)
+    }
+
+    /// Keeps the running config, logs each problem and writes one `config-rejected` record.
+    private func refuse(_ problems: [String]) async -> ReloadOutcome {
         for problem in problems {
             self.logger.error("reload refused; the running config stays", metadata: ["problem": "\(problem)"])
         }
