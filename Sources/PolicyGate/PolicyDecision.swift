@@ -34,12 +34,17 @@ public struct PolicyRequest: Hashable, Sendable {
     /// False when the sender's protocol could not prove who sent it (an envelope labelled
     /// `unauthenticated`, such as email without an aligned DKIM or SPF pass).
     public var senderAuthenticated: Bool
+    /// Where it goes, what it says and when it was sent: what rule conditions look at.
+    public var content: PolicyContent
 
-    public init(kind: EnvelopeKind, from: Party, to: Party, senderAuthenticated: Bool = true) {
+    public init(
+        kind: EnvelopeKind, from: Party, to: Party, senderAuthenticated: Bool = true, content: PolicyContent = PolicyContent()
+    ) {
         self.kind = kind
         self.from = from
         self.to = to
         self.senderAuthenticated = senderAuthenticated
+        self.content = content
     }
 }
 

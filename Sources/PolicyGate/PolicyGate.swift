@@ -148,16 +148,31 @@ public struct PolicyGate: Sendable {
                 note(rule.id, action, rule.mode, .notMatched("the recipient matches no subject in \(rule.bothWays ? "to or from" : "to")"))
                 continue
             }
+            var because: [String] = []
+            if !rule.conditions.isEmpty {
+                let outcome = rule.conditions.check(request.content, senderAuthenticated: request.senderAuthenticated, explain: trace != nil)
+                guard outcome.holds else {
+                    note(rule.id, action, rule.mode, .notMatched(outcome.because.first ?? "a condition does not hold"))
+                    continue
+                }
+                because = outcome.because
+            }
+            func noteRule(_ outcome: PolicyExplanation.Step.Outcome) {
+                note(rule.id, action, rule.mode, outcome)
+                if !because.isEmpty, let index = trace?.lastIndex(where: { $0.id == rule.id }), trace![index].because.isEmpty {
+                    trace![index].because = because
+                }
+            }
             switch rule.action {
             case .allow where !request.senderAuthenticated && !rule.allowUnauthenticated:
                 // Who sent it is not proven: only a rule that says so lets it across org lines.
-                note(rule.id, action, rule.mode, .unproven)
+                noteRule(.unproven)
                 matched(rule.id, mode: rule.mode, into: \.unproven)
             case .allow:
-                note(rule.id, action, rule.mode, .matched)
+                noteRule(.matched)
                 matched(rule.id, mode: rule.mode, into: \.allows)
             case .deny:
-                note(rule.id, action, rule.mode, .matched)
+                noteRule(.matched)
                 matched(rule.id, mode: rule.mode, into: \.denies)
             }
         }
@@ -290,6 +305,8 @@ public struct PolicyExplanation: Sendable, Hashable {
         public var action: Action
         public var mode: PolicyDocument.Mode
         public var outcome: Outcome
+        /// For a rule with conditions that matched: what held (the word found, the window it was sent in).
+        public var because: [String] = []
     }
 
     public var request: PolicyRequest

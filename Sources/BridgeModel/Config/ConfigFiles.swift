@@ -143,6 +143,17 @@ struct PolicyFile: Decodable {
         var allow_unauthenticated: Bool?
         var mode: String?
         var description: String?
+        var `where`: OneOrMany?
+        var words: [String]?
+        var words_file: String?
+        var patterns: [String]?
+        var detectors: [String]?
+        var subject_words: [String]?
+        var subject_patterns: [String]?
+        var attachment_types: [String]?
+        var attachment_larger_than: Int?
+        var authenticated: Bool?
+        var time: OneOrMany?
     }
 
     struct Barrier: Decodable {

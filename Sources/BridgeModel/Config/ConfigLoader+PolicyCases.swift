@@ -9,6 +9,9 @@ struct PolicyCaseFile: Decodable {
         var via: String?
         var kind: String?
         var text: String?
+        var subject: String?
+        var attachments: [String]?
+        var at: String?
         var authenticated: Bool?
         var expect: String
         var rule: String?
@@ -82,6 +85,18 @@ extension ConfigLoader {
             if expect == nil || expect == PolicyCase.Expectation.none { report("expect", "expect is allow or deny, not \"\(raw.expect)\"") }
             let would = raw.would.map { PolicyCase.Expectation(rawValue: $0) }
             if let would, would == nil { report("would", "would is allow, deny or none, not \"\(raw.would ?? "")\"") }
+            var attachments: [PolicyContent.AttachmentFacts] = []
+            for (attachmentIndex, spec) in (raw.attachments ?? []).enumerated() {
+                if let facts = PolicyContent.AttachmentFacts(spec: spec) {
+                    attachments.append(facts)
+                } else {
+                    report("attachments[\(attachmentIndex)]", "an attachment is TYPE/SUBTYPE:BYTES, as application/pdf:120000, not \"\(spec)\"")
+                }
+            }
+            let at = raw.at.flatMap(PolicyContent.time)
+            if let text = raw.at, at == nil {
+                report("at", "a time is RFC 3339 with its offset, as \"2026-12-07T09:30:00+01:00\", not \"\(text)\"")
+            }
             let rules = (raw.rules ?? []) + (raw.rule.map { [$0] } ?? [])
             for rule in rules + (raw.would_rule.map { [$0] } ?? [])
             where !rule.hasPrefix(ReservedRuleID.prefix) && !ruleIDs.contains(rule) {
@@ -91,7 +106,8 @@ extension ConfigLoader {
             cases.append(
                 PolicyCase(
                     file: file, line: locator.line(for: key), name: raw.name, from: raw.from, to: raw.to, room: raw.room,
-                    via: raw.via, kind: kind, text: raw.text, authenticated: raw.authenticated ?? true, expect: expect,
+                    via: raw.via, kind: kind, text: raw.text, subject: raw.subject, attachments: attachments, at: at,
+                    authenticated: raw.authenticated ?? true, expect: expect,
                     rules: rules, would: would ?? (raw.would_rule == nil ? nil : .deny), wouldRules: raw.would_rule.map { [$0] } ?? []
                 )
             )

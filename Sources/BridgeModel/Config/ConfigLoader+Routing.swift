@@ -82,7 +82,7 @@ extension ConfigLoader {
 
     // MARK: policy.toml
 
-    mutating func policy(_ file: PolicyFile, orgs: OrgDirectory) -> PolicyDocument {
+    mutating func policy(_ file: PolicyFile, orgs: OrgDirectory, routes: RoutesConfig) -> PolicyDocument {
         let name = "policy.toml"
         var rules: [PolicyDocument.Rule] = []
         var ids: Set<String> = []
@@ -118,12 +118,14 @@ extension ConfigLoader {
                 self.report(name, "\(key).allow_unauthenticated", "only an allow rule can let unauthenticated senders through")
             }
             let mode = self.mode(raw.mode, key: "\(key).mode")
+            let conditions = self.conditions(raw, key: key, action: action, routes: routes)
             guard let action else { continue }
             rules.append(
                 .init(
                     id: raw.id, action: action, from: raw.from, to: raw.to, kinds: kinds,
                     bothWays: raw.both_ways ?? false,
-                    allowUnauthenticated: raw.allow_unauthenticated ?? false, mode: mode, description: raw.description
+                    allowUnauthenticated: raw.allow_unauthenticated ?? false, mode: mode, conditions: conditions,
+                    description: raw.description
                 )
             )
         }

@@ -34,7 +34,7 @@ public struct ConfigLoader {
         let orgs = orgsFile.map { self.organizations($0) } ?? OrgDirectory([])
         let adapters = self.loadAdapters(orgs: orgs)
         let routes = routesFile.map { self.routes($0, adapters: adapters, orgs: orgs) } ?? RoutesConfig()
-        let policy = policyFile.map { self.policy($0, orgs: orgs) } ?? PolicyDocument()
+        let policy = policyFile.map { self.policy($0, orgs: orgs, routes: routes) } ?? PolicyDocument()
         let policyCases = self.policyCases(orgs: orgs, routes: routes, policy: policy)
 
         guard self.issues.isEmpty else { throw ConfigErrors(self.issues) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One of an IT team's own policy test cases (`policy.d/tests/*.toml`, or files given to
 /// `bridged policy test`): a question for the gate and the answer the team expects.
 public struct PolicyCase: Sendable, Hashable {
@@ -22,6 +24,10 @@ public struct PolicyCase: Sendable, Hashable {
     public var via: String?
     public var kind: EnvelopeKind
     public var text: String?
+    public var subject: String?
+    public var attachments: [PolicyContent.AttachmentFacts]
+    /// When the item is sent (for time windows); nil: when the case runs.
+    public var at: Date?
     public var authenticated: Bool
     public var expect: Expectation
     /// Rule ids that must all be among those that decided.
@@ -32,7 +38,8 @@ public struct PolicyCase: Sendable, Hashable {
 
     public init(
         file: String, line: Int? = nil, name: String, from: String, to: String? = nil, room: String? = nil,
-        via: String? = nil, kind: EnvelopeKind = .message, text: String? = nil, authenticated: Bool = true,
+        via: String? = nil, kind: EnvelopeKind = .message, text: String? = nil, subject: String? = nil,
+        attachments: [PolicyContent.AttachmentFacts] = [], at: Date? = nil, authenticated: Bool = true,
         expect: Expectation, rules: [String] = [], would: Expectation? = nil, wouldRules: [String] = []
     ) {
         self.file = file
@@ -44,6 +51,9 @@ public struct PolicyCase: Sendable, Hashable {
         self.via = via
         self.kind = kind
         self.text = text
+        self.subject = subject
+        self.attachments = attachments
+        self.at = at
         self.authenticated = authenticated
         self.expect = expect
         self.rules = rules

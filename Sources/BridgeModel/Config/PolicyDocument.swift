@@ -45,6 +45,9 @@ public struct PolicyDocument: Sendable, Hashable {
         /// aligned DKIM/SPF) cross org lines. Without it, such senders are denied across orgs.
         public var allowUnauthenticated: Bool
         public var mode: Mode
+        /// Where the rule applies and what the item must hold (words, patterns, detectors, attachments,
+        /// authentication, time); empty for a rule about who and what kind only.
+        public var conditions: RuleConditions
         public var description: String?
 
         public init(
@@ -56,9 +59,11 @@ public struct PolicyDocument: Sendable, Hashable {
             bothWays: Bool = false,
             allowUnauthenticated: Bool = false,
             mode: Mode = .enforce,
+            conditions: RuleConditions = RuleConditions(),
             description: String? = nil
         ) {
             self.mode = mode
+            self.conditions = conditions
             self.allowUnauthenticated = allowUnauthenticated
             self.id = id
             self.action = action

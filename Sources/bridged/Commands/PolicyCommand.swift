@@ -35,6 +35,18 @@ struct PolicyCommand: AsyncParsableCommand {
         @Flag(help: "Ask as for a sender whose protocol could not prove who they are (email without DKIM/SPF).")
         var unauthenticated = false
 
+        @Option(help: "The body text the rules' words, patterns and detectors look at.")
+        var text: String = ""
+
+        @Option(help: "The subject (email).")
+        var subject: String?
+
+        @Option(help: "An attachment, TYPE/SUBTYPE:BYTES (repeatable), as application/pdf:120000.")
+        var attachment: [String] = []
+
+        @Option(help: "When it is sent, RFC 3339 with offset (2026-12-07T09:30:00+01:00); default now.")
+        var at: String?
+
         func run() async throws {
             let config = try self.options.load()
             let routing = Routing(config: config)
@@ -60,9 +72,30 @@ struct PolicyCommand: AsyncParsableCommand {
                 Output.error("give exactly one of --to and --room")
                 throw ExitCode(2)
             }
+            var attachments: [PolicyContent.AttachmentFacts] = []
+            for spec in self.attachment {
+                guard let facts = PolicyContent.AttachmentFacts(spec: spec) else {
+                    Output.error("--attachment is TYPE/SUBTYPE:BYTES, as application/pdf:120000, not \(spec)")
+                    throw ExitCode(2)
+                }
+                attachments.append(facts)
+            }
+            var at = Date()
+            if let text = self.at {
+                guard let parsed = PolicyContent.time(text) else {
+                    Output.error("--at is RFC 3339 with its offset, as 2026-12-07T09:30:00+01:00, not \(text)")
+                    throw ExitCode(2)
+                }
+                at = parsed
+            }
+            let content = PolicyContent(
+                place: self.room.map { .room($0) } ?? .direct, text: self.text, subject: self.subject, attachments: attachments, at: at
+            )
             print("policy:   revision \(gate.revision)")
             for (label, to) in destinations {
-                let request = PolicyRequest(kind: kind, from: from, to: to, senderAuthenticated: !self.unauthenticated)
+                let request = PolicyRequest(
+                    kind: kind, from: from, to: to, senderAuthenticated: !self.unauthenticated, content: content
+                )
                 let explanation = gate.explain(request)
                 if destinations.count > 1 { print("\n\(label)") }
                 Self.show(explanation)
@@ -86,7 +119,8 @@ struct PolicyCommand: AsyncParsableCommand {
                 case .unproven: "matched, but the sender is unauthenticated and the rule does not allow_unauthenticated"
                 case .notMatched(let why): "no: \(why)"
                 }
-                Swift.print("  \(id)  [\(what)]  \(outcome)")
+                let because = step.because.isEmpty ? "" : " (\(step.because.joined(separator: "; ")))"
+                Swift.print("  \(id)  [\(what)]  \(outcome)\(because)")
             }
             Swift.print("decision: \(decision.effect.rawValue) (\(decision.ruleIDs.joined(separator: ", ")))")
             if let would = decision.wouldBe {

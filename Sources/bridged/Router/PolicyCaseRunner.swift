@@ -1,3 +1,4 @@
+import Foundation
 import BridgeModel
 import PolicyGate
 
@@ -54,8 +55,14 @@ struct PolicyCaseRunner {
     func decisions(_ policyCase: PolicyCase) -> [PolicyDecision] {
         let gate = self.routing.gate
         guard let sender = try? Address(parsing: policyCase.from) else { return [] }
+        let content = PolicyContent(
+            place: policyCase.room.map { .room($0) } ?? .direct, text: policyCase.text ?? "", subject: policyCase.subject,
+            attachments: policyCase.attachments, at: policyCase.at ?? Date()
+        )
         func request(_ to: Party) -> PolicyRequest {
-            PolicyRequest(kind: policyCase.kind, from: gate.party(sender), to: to, senderAuthenticated: policyCase.authenticated)
+            PolicyRequest(
+                kind: policyCase.kind, from: gate.party(sender), to: to, senderAuthenticated: policyCase.authenticated, content: content
+            )
         }
         if let to = policyCase.to { return [gate.decide(request(gate.party(audience: to)))] }
         guard let room = self.routing.config.routes.rooms.first(where: { $0.id == policyCase.room }) else { return [] }

@@ -47,10 +47,11 @@ struct RoutingPlanner {
 
     private var gate: PolicyGate { self.routing.gate }
 
-    private func request(_ envelope: Envelope, to party: Party) -> PolicyRequest {
+    private func request(_ envelope: Envelope, to party: Party, place: PolicyContent.Place = .direct) -> PolicyRequest {
         PolicyRequest(
             kind: envelope.kind, from: self.gate.party(envelope.sender.address), to: party,
-            senderAuthenticated: !envelope.labels.contains(EnvelopeLabel.unauthenticated)
+            senderAuthenticated: !envelope.labels.contains(EnvelopeLabel.unauthenticated),
+            content: PolicyContent(envelope, place: place)
         )
     }
 
@@ -62,8 +63,14 @@ struct RoutingPlanner {
     /// member declares in routes.toml (`org:NAME`, `group:ORG/NAME` or a person), or the org of the
     /// member's adapter.
     /// - Returns: each subject with its decision.
-    func decideRoom(_ envelope: Envelope, member: RoutesConfig.Room.Member) -> [(String, PolicyDecision)] {
-        self.routing.audience(of: member).map { ($0.subject, self.gate.decide(self.request(envelope, to: $0.party))) }
+    func decideRoom(_ envelope: Envelope, room: String, member: RoutesConfig.Room.Member) -> [(String, PolicyDecision)] {
+        let content = PolicyContent(envelope, place: .room(room))
+        let from = self.gate.party(envelope.sender.address)
+        let authenticated = !envelope.labels.contains(EnvelopeLabel.unauthenticated)
+        return self.routing.audience(of: member).map { audience in
+            let request = PolicyRequest(kind: envelope.kind, from: from, to: audience.party, senderAuthenticated: authenticated, content: content)
+            return (audience.subject, self.gate.decide(request))
+        }
     }
 
     // MARK: - Routing
@@ -126,7 +133,7 @@ struct RoutingPlanner {
             return plan
         }
         for member in room.members where member.adapter != conversation.adapter {
-            let decisions = self.decideRoom(envelope, member: member)
+            let decisions = self.decideRoom(envelope, room: room.id, member: member)
             for (subject, decision) in decisions {
                 plan.events.append(
                     .decided(
@@ -234,7 +241,7 @@ struct RoutingPlanner {
                 result.denied += 1
                 break
             }
-            let memberDecisions = self.decideRoom(envelope, member: member)
+            let memberDecisions = self.decideRoom(envelope, room: room, member: member)
             for (subject, decision) in memberDecisions {
                 record(decision, to: member.audience.isEmpty ? nil : [subject], room: room)
             }

@@ -73,11 +73,12 @@ struct Routing: Sendable {
     }
 
     /// The operator's revision label, if any, plus the digest of `policy.toml` (and of `orgs.toml` and the
-    /// groups' members files, which give subjects their meaning).
+    /// groups' members files, which give subjects their meaning, and of the rules' words files).
     static func policyRevision(_ config: ConfigSnapshot) -> String {
         var hasher = SHA256()
         let membersFiles = Set(config.orgs.groups.values.compactMap(\.membersFile)).sorted()
-        for name in ["orgs.toml", "policy.toml"] + membersFiles {
+        let wordsFiles = Set(config.policy.rules.compactMap(\.conditions.wordsFile)).sorted()
+        for name in ["orgs.toml", "policy.toml"] + membersFiles + wordsFiles {
             hasher.update(data: Array(name.utf8) + [0] + Array((config.files[name] ?? "").utf8) + [0])
         }
         let digest = "sha256:" + hasher.finalize().hexString.prefix(12)

@@ -1,0 +1,119 @@
+import BridgeModel
+import Foundation
+import Testing
+
+@Suite("Rule scope and conditions in policy.toml")
+struct ConditionConfigTests {
+    static let policy = """
+        [[rule]]
+        id = "globex-acme"
+        action = "allow"
+        from = ["org:globex"]
+        to = ["org:acme"]
+        both_ways = true
+
+        [[rule]]
+        id = "no-cards-out"
+        action = "deny"
+        from = ["org:acme"]
+        to = ["*"]
+        where = ["direct", "room:partners"]
+        detectors = ["card", "iban"]
+
+        [[rule]]
+        id = "watch-list"
+        action = "deny"
+        from = ["*"]
+        to = ["org:globex"]
+        words = ["project falcon"]
+        words_file = "policy.d/watch.txt"
+        patterns = ["(?i)acct-[0-9]{6}"]
+        subject_words = ["confidential"]
+        subject_patterns = ["^\\\\[secret\\\\]"]
+        attachment_types = ["application/zip", "image/*"]
+        attachment_larger_than = 1000000
+        authenticated = true
+        time = "Mon-Fri 08:00-18:00 Europe/Berlin"
+        """
+
+    func load(_ overrides: [String: String?]) throws -> ConfigSnapshot {
+        let fixture = try ConfigFixture(overrides)
+        defer { fixture.remove() }
+        return try ConfigLoader.load(directory: fixture.directory, environment: [:])
+    }
+
+    @Test("every condition key compiles; a words file is read and counts in the revision")
+    func compiles() throws {
+        let snapshot = try self.load(["policy.toml": Self.policy, "policy.d/watch.txt": "# watch list\nosprey\n\nKestrel\n"])
+        let cards = try #require(snapshot.policy.rules.first { $0.id == "no-cards-out" }).conditions
+        #expect(cards.places == [.direct, .room("partners")])
+        #expect(cards.detectors == [.card, .iban])
+        let watch = try #require(snapshot.policy.rules.first { $0.id == "watch-list" }).conditions
+        #expect(watch.words?.terms == ["project falcon", "osprey", "Kestrel"])
+        #expect(watch.patterns.map(\.source) == ["(?i)acct-[0-9]{6}"])
+        #expect(watch.subjectPatterns.map(\.source) == ["^\\[secret\\]"])
+        #expect(watch.attachmentTypes == ["application/zip", "image/*"] && watch.attachmentLargerThan == 1_000_000)
+        #expect(watch.authenticated == true && watch.times.map(\.source) == ["Mon-Fri 08:00-18:00 Europe/Berlin"])
+        #expect(watch.wordsFile == "policy.d/watch.txt" && snapshot.files["policy.d/watch.txt"]?.contains("Kestrel") == true)
+    }
+
+    @Test("bad conditions are reported with file, line and key, every one of them")
+    func problems() throws {
+        let policy = """
+            [[rule]]
+            id = "bad"
+            action = "allow"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            where = "room:nowhere"
+            words = []
+            patterns = ["(a)\\\\1", "ok"]
+            detectors = ["ssn"]
+            attachment_types = ["zip"]
+            authenticated = false
+            time = "Mon-Fri 08:00-18:00"
+            words_file = "missing.txt"
+            """
+        let issues = try ConfigFixture.issues(["policy.toml": policy])
+        let text = issues.map(\.description).joined(separator: "\n")
+        for needle in [
+            "rule[0].where", "unknown room \"nowhere\"",
+            "rule[0].words", "empty list of words",
+            "rule[0].patterns[0]", "back-references",
+            "rule[0].detectors[0]", "unknown detector \"ssn\"",
+            "rule[0].attachment_types[0]", "TYPE/SUBTYPE",
+            "rule[0].authenticated", "allow_unauthenticated",
+            "rule[0].time", "ends with its time zone",
+            "rule[0].words_file", "cannot read the words file",
+        ] {
+            #expect(text.contains(needle), "missing \(needle) in:\n\(text)")
+        }
+        #expect(issues.allSatisfy { $0.file == "policy.toml" && $0.line != nil }, "\(text)")
+    }
+
+    @Test("policy cases take subject, attachments and a time; a bad one is reported")
+    func cases() throws {
+        let cases = """
+            [[case]]
+            name = "a zip at night"
+            from = "bob@globex.test"
+            to = "ann@acme.test"
+            subject = "files"
+            attachments = ["application/zip:2000000"]
+            at = "2026-12-07T22:00:00+01:00"
+            expect = "allow"
+
+            [[case]]
+            name = "broken"
+            from = "bob@globex.test"
+            to = "ann@acme.test"
+            attachments = ["zip"]
+            at = "tomorrow"
+            expect = "allow"
+            """
+        let issues = try ConfigFixture.issues(["policy.d/tests/cases.toml": cases])
+        let text = issues.map(\.description).joined(separator: "\n")
+        #expect(text.contains("case[1].attachments[0]") && text.contains("case[1].at"), "\(text)")
+        #expect(!text.contains("case[0]"), "\(text)")
+    }
+}
