@@ -71,17 +71,27 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
     public let reason: String
     /// Set when an audit-only rule would have decided this item.
     public let wouldBe: WouldBe?
+    /// For a deny: what the deciding rules say the sender is told (any silent rule makes it silent; else the
+    /// first rule's own text; else the gateway's sentence).
+    public let notice: PolicyDocument.DenyNotice
 
-    init(effect: Effect, ruleIDs: [String], revision: String, reason: String, wouldBe: WouldBe? = nil) {
+    init(
+        effect: Effect, ruleIDs: [String], revision: String, reason: String, wouldBe: WouldBe? = nil,
+        notice: PolicyDocument.DenyNotice = .standard
+    ) {
         self.effect = effect
         self.ruleIDs = ruleIDs
         self.revision = revision
         self.reason = reason
         self.wouldBe = wouldBe
+        self.notice = notice
     }
 
     func with(wouldBe: WouldBe?) -> PolicyDecision {
-        PolicyDecision(effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: wouldBe)
+        PolicyDecision(
+            effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: wouldBe,
+            notice: self.notice
+        )
     }
 
     public var isAllowed: Bool { self.effect == .allow }

@@ -22,6 +22,8 @@ public struct PolicyGate: Sendable {
     let barriers: [PolicyDocument.Barrier]
     let index: PolicyIndex
     let barrierIndex: PolicyIndex
+    /// Rules and barriers whose senders are told something else than the gateway's sentence, by id.
+    let notices: [String: PolicyDocument.DenyNotice]
 
     /// Compiles a policy document.
     /// - Parameter revision: identifies this policy in every decision (the loader passes a digest of the file).
@@ -52,6 +54,18 @@ public struct PolicyGate: Sendable {
             barrierIndex.insert(.init(serial: 2 * barrierIndexInList + 1, rule: barrierIndexInList, from: [sides[1]], to: [sides[0]]), orgs: orgs)
         }
         self.barrierIndex = barrierIndex
+        var notices: [String: PolicyDocument.DenyNotice] = [:]
+        for rule in policy.rules where rule.notice != .standard { notices[rule.id] = rule.notice }
+        for barrier in policy.barriers where barrier.notice != .standard { notices[barrier.id] = barrier.notice }
+        self.notices = notices
+    }
+
+    /// What the sender of an item denied by `ids` is told.
+    private func notice(_ ids: [String]) -> PolicyDocument.DenyNotice {
+        guard !self.notices.isEmpty else { return .standard }
+        let chosen = ids.compactMap { self.notices[$0] }
+        if chosen.contains(.silent) { return .silent }
+        return chosen.first ?? .standard
     }
 
     /// The party for an address, with its org resolved from the domain and its groups from `orgs.toml`.
@@ -190,11 +204,14 @@ public struct PolicyGate: Sendable {
         if !matches.barriers.isEmpty {
             return PolicyDecision(
                 effect: .deny, ruleIDs: matches.barriers, revision: self.revision,
-                reason: "\(pair) crosses the information barrier \(matches.barriers.joined(separator: ", "))"
+                reason: "\(pair) crosses the information barrier \(matches.barriers.joined(separator: ", "))",
+                notice: self.notice(matches.barriers)
             )
         }
         if !denies.isEmpty {
-            return PolicyDecision(effect: .deny, ruleIDs: denies, revision: self.revision, reason: "\(pair) is denied by policy")
+            return PolicyDecision(
+                effect: .deny, ruleIDs: denies, revision: self.revision, reason: "\(pair) is denied by policy", notice: self.notice(denies)
+            )
         }
         guard let fromOrg = request.from.org, let toOrg = request.to.org else {
             if !allows.isEmpty {

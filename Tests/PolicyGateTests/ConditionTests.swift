@@ -128,3 +128,16 @@ struct ConditionTests {
         #expect(try self.decide([trial], PolicyContent(text: "lunch")).wouldBe == nil)
     }
 }
+
+extension ConditionTests {
+    @Test("a deny decision carries what its rule tells the sender: a silent rule wins over worded ones")
+    func notices() throws {
+        let worded = PolicyDocument.Rule(id: "worded", action: .deny, from: ["org:acme"], to: ["org:globex"], notice: .text("Ask the desk."))
+        let quiet = PolicyDocument.Rule(id: "quiet", action: .deny, from: ["*"], to: ["org:globex"], notice: .silent)
+        #expect(try self.decide([worded], PolicyContent()).notice == .text("Ask the desk."))
+        #expect(try self.decide([worded, quiet], PolicyContent()).notice == .silent)
+        let plain = PolicyDocument.Rule(id: "plain", action: .deny, from: ["org:acme"], to: ["org:globex"])
+        #expect(try self.decide([plain], PolicyContent()).notice == .standard)
+        #expect(try self.decide([], PolicyContent()).notice == .standard)
+    }
+}

@@ -154,12 +154,16 @@ struct PolicyFile: Decodable {
         var attachment_larger_than: Int?
         var authenticated: Bool?
         var time: OneOrMany?
+        var notice_text: String?
+        var silent: Bool?
     }
 
     struct Barrier: Decodable {
         var id: String
         var between: [String]
         var mode: String?
+        var notice_text: String?
+        var silent: Bool?
         var description: String?
     }
 

@@ -119,13 +119,14 @@ extension ConfigLoader {
             }
             let mode = self.mode(raw.mode, key: "\(key).mode")
             let conditions = self.conditions(raw, key: key, action: action, routes: routes)
+            let notice = self.denyNotice(text: raw.notice_text, silent: raw.silent, key: key, deny: action != .allow)
             guard let action else { continue }
             rules.append(
                 .init(
                     id: raw.id, action: action, from: raw.from, to: raw.to, kinds: kinds,
                     bothWays: raw.both_ways ?? false,
                     allowUnauthenticated: raw.allow_unauthenticated ?? false, mode: mode, conditions: conditions,
-                    description: raw.description
+                    notice: notice, description: raw.description
                 )
             )
         }
@@ -137,6 +138,7 @@ extension ConfigLoader {
             }
             if !ids.insert(raw.id).inserted { self.report(name, "\(key).id", "id \(raw.id) is used twice (rules and barriers share ids)") }
             let mode = self.mode(raw.mode, key: "\(key).mode")
+            let notice = self.denyNotice(text: raw.notice_text, silent: raw.silent, key: key, deny: true)
             guard raw.between.count == 2 else {
                 self.report(name, "\(key).between", "a barrier is between exactly two sides, each group:ORG/NAME or org:NAME")
                 continue
@@ -156,7 +158,7 @@ extension ConfigLoader {
                 self.report(name, "\(key).between", problem)
                 valid = false
             }
-            if valid { barriers.append(.init(id: raw.id, between: raw.between, mode: mode, description: raw.description)) }
+            if valid { barriers.append(.init(id: raw.id, between: raw.between, mode: mode, notice: notice, description: raw.description)) }
         }
         for (index, rule) in rules.enumerated() where rule.action == .allow && rule.mode == .enforce {
             if let barrier = Self.barrier(shadowing: rule, barriers, orgs: orgs) {
@@ -201,6 +203,28 @@ extension ConfigLoader {
         return barriers.first { barrier in
             barrier.mode == .enforce && barrier.between.count == 2 && walled(rule.from, rule.to, barrier)
                 && (!rule.bothWays || walled(rule.to, rule.from, barrier))
+        }
+    }
+
+    /// `notice_text` or `silent = true`, on a deny rule or a barrier only, never both.
+    mutating func denyNotice(text: String?, silent: Bool?, key: String, deny: Bool) -> PolicyDocument.DenyNotice {
+        let name = "policy.toml"
+        if !deny, text != nil || silent != nil {
+            self.report(name, "\(key).\(text != nil ? "notice_text" : "silent")", "only a deny rule or a barrier tells a sender anything")
+            return .standard
+        }
+        switch (text, silent) {
+        case (let text?, true):
+            self.report(name, "\(key).notice_text", "a silent rule tells nobody: set notice_text or silent = true, not both")
+            return .text(text)
+        case (_, true): return .silent
+        case (let text?, _):
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty || trimmed.count > 500 || trimmed.contains(where: { $0.isNewline }) {
+                self.report(name, "\(key).notice_text", "the notice text is one line of 1 to 500 characters")
+            }
+            return .text(trimmed)
+        default: return .standard
         }
     }
 

@@ -15,12 +15,15 @@ public struct PolicyDocument: Sendable, Hashable {
         /// Exactly two subjects, each `group:ORG/NAME` or `org:NAME`.
         public var between: [String]
         public var mode: Mode
+        /// What the sender is told instead of the gateway's default sentence, or nothing when ``silent``.
+        public var notice: DenyNotice
         public var description: String?
 
-        public init(id: String, between: [String], mode: Mode = .enforce, description: String? = nil) {
+        public init(id: String, between: [String], mode: Mode = .enforce, notice: DenyNotice = .standard, description: String? = nil) {
             self.id = id
             self.between = between
             self.mode = mode
+            self.notice = notice
             self.description = description
         }
     }
@@ -48,6 +51,8 @@ public struct PolicyDocument: Sendable, Hashable {
         /// Where the rule applies and what the item must hold (words, patterns, detectors, attachments,
         /// authentication, time); empty for a rule about who and what kind only.
         public var conditions: RuleConditions
+        /// For a deny rule: what the sender is told.
+        public var notice: DenyNotice
         public var description: String?
 
         public init(
@@ -60,8 +65,10 @@ public struct PolicyDocument: Sendable, Hashable {
             allowUnauthenticated: Bool = false,
             mode: Mode = .enforce,
             conditions: RuleConditions = RuleConditions(),
+            notice: DenyNotice = .standard,
             description: String? = nil
         ) {
+            self.notice = notice
             self.mode = mode
             self.conditions = conditions
             self.allowUnauthenticated = allowUnauthenticated
@@ -73,6 +80,16 @@ public struct PolicyDocument: Sendable, Hashable {
             self.bothWays = bothWays
             self.description = description
         }
+    }
+
+    /// What a sender denied by a rule or barrier is told.
+    public enum DenyNotice: Sendable, Hashable {
+        /// The gateway's own sentence ("… the gateway's policy does not allow it").
+        case standard
+        /// The operator's words (`notice_text`), in place of the gateway's reason.
+        case text(String)
+        /// Nobody is told (`silent = true`); the audit record still says what was denied and by what.
+        case silent
     }
 
     /// An operator's label for this revision; the gate adds the file's digest.

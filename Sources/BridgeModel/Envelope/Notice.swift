@@ -27,11 +27,15 @@ public struct Notice: Hashable, Sendable, Codable {
     public var original: MessageReference
     public var originalKind: EnvelopeKind
     public var originalSubject: String?
+    /// The operator's words from the rule that denied it (`notice_text`), said in place of the gateway's
+    /// own reason.
+    public var explanation: String?
 
     public init(
         reason: Reason, about: [Address], original: MessageReference, originalKind: EnvelopeKind,
-        originalSubject: String? = nil
+        originalSubject: String? = nil, explanation: String? = nil
     ) {
+        self.explanation = explanation
         self.reason = reason
         self.about = about
         self.original = original
@@ -49,6 +53,9 @@ public struct Notice: Hashable, Sendable, Codable {
         default: "Your message"
         }
         let whom = self.about.map(\.description).joined(separator: ", ")
+        if let explanation = self.explanation {
+            return "\(what) to \(whom) was not delivered: \(explanation)"
+        }
         let why = switch self.reason {
         case .denied: "the gateway's policy does not allow it"
         case .policyChanged: "the gateway's policy changed before it could be delivered and no longer allows it"
@@ -63,12 +70,12 @@ public struct Notice: Hashable, Sendable, Codable {
     /// that may carry it) with a native id unique to the original, the reason and `discriminator`, so
     /// writing the same notice twice after a crash stores it once.
     public static func envelope(
-        about envelope: Envelope, recipients: [Address], reason: Reason, discriminator: String
+        about envelope: Envelope, recipients: [Address], reason: Reason, discriminator: String, explanation: String? = nil
     ) -> Envelope {
         let notice = Notice(
             reason: reason, about: recipients,
             original: MessageReference(envelope: envelope.id, origin: envelope.origin),
-            originalKind: envelope.kind, originalSubject: envelope.subject
+            originalKind: envelope.kind, originalSubject: envelope.subject, explanation: explanation
         )
         var labels: Set<String> = []
         if envelope.labels.contains(EnvelopeLabel.unauthenticated) { labels.insert(EnvelopeLabel.unauthenticated) }

@@ -33,6 +33,8 @@ struct AuditEvent: Encodable, Sendable, Hashable {
         var revision: String
         var reason: String
         var would: Would?
+        /// True when the deciding rule is silent: the sender is told nothing.
+        var silent: Bool? = nil
     }
 
     var event: AuditEventType
@@ -108,7 +110,8 @@ struct AuditEvent: Encodable, Sendable, Hashable {
         event.decision = Decision(
             effect: decision.effect.rawValue, rules: decision.ruleIDs, revision: decision.revision,
             reason: decision.reason,
-            would: decision.wouldBe.map { Decision.Would(effect: $0.effect.rawValue, rules: $0.ruleIDs) }
+            would: decision.wouldBe.map { Decision.Would(effect: $0.effect.rawValue, rules: $0.ruleIDs) },
+            silent: decision.notice == .silent ? true : nil
         )
         if recovered { event.recovered = true }
         return event

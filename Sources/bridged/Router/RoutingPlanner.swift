@@ -78,7 +78,7 @@ struct RoutingPlanner {
     private func planDirect(_ envelope: Envelope) -> Plan {
         var plan = Plan()
         var allowed: [String: [(Address, PolicyDecision)]] = [:]
-        var deniedRecipients: [Address] = []
+        var deniedRecipients: [(Address, PolicyDecision)] = []
         var unreachable: [Address] = []
         for recipient in envelope.recipients {
             let party = self.gate.party(recipient)
@@ -92,7 +92,7 @@ struct RoutingPlanner {
             )
             guard decision.isAllowed else {
                 plan.denied += 1
-                deniedRecipients.append(recipient)
+                deniedRecipients.append((recipient, decision))
                 continue
             }
             guard let adapter else {
@@ -117,9 +117,7 @@ struct RoutingPlanner {
             }
             plan.entries.append(OutboxEntry(clearance: clearance, envelope: envelope, conversation: Self.conversation(envelope, recipients)))
         }
-        if !deniedRecipients.isEmpty, let notice = self.notice(about: envelope, deniedRecipients, .denied, "routing") {
-            plan.notices.append(notice)
-        }
+        plan.notices += self.notices(about: envelope, denied: deniedRecipients, .denied, "routing")
         if !unreachable.isEmpty, let notice = self.notice(about: envelope, unreachable, .unreachable, "routing") {
             plan.notices.append(notice)
         }
@@ -217,7 +215,7 @@ struct RoutingPlanner {
             if decision.isAllowed { decisions.append(decision) } else { result.denied += 1 }
         case .direct(let recipients):
             var still: [Address] = []
-            var denied: [Address] = []
+            var denied: [(Address, PolicyDecision)] = []
             for recipient in recipients {
                 let decision = self.decideDirect(envelope, to: recipient)
                 record(decision, to: [recipient.description], room: nil)
@@ -225,14 +223,12 @@ struct RoutingPlanner {
                     still.append(recipient)
                     decisions.append(decision)
                 } else {
-                    denied.append(recipient)
+                    denied.append((recipient, decision))
                     result.denied += 1
                 }
             }
             target = .direct(still)
-            if !denied.isEmpty, let notice = self.notice(about: envelope, denied, .policyChanged, "\(item.id)") {
-                result.notices.append(notice)
-            }
+            result.notices += self.notices(about: envelope, denied: denied, .policyChanged, "\(item.id)")
         case .room(let room, let channel):
             let member = self.routing.rooms[ConversationRef(adapter: item.adapter, channel: channel)]?.members
                 .first { $0.adapter == item.adapter && $0.channel == channel }
@@ -264,9 +260,33 @@ struct RoutingPlanner {
         "direct:\(envelope.sender.address.canonical)>" + recipients.map(\.canonical).sorted().joined(separator: ",")
     }
 
+    /// The notices owed to `envelope`'s sender for the recipients the gate denied: one with the gateway's
+    /// sentence, one per distinct `notice_text` of the deciding rules; none for those a silent rule denied.
+    func notices(about envelope: Envelope, denied: [(Address, PolicyDecision)], _ reason: Notice.Reason, _ discriminator: String) -> [Envelope] {
+        var standard: [Address] = []
+        var worded: [String: [Address]] = [:]
+        for (recipient, decision) in denied {
+            switch decision.notice {
+            case .standard: standard.append(recipient)
+            case .text(let text): worded[text, default: []].append(recipient)
+            case .silent: break
+            }
+        }
+        var result: [Envelope] = []
+        if !standard.isEmpty, let notice = self.notice(about: envelope, standard, reason, discriminator) { result.append(notice) }
+        for (index, (text, recipients)) in worded.sorted(by: { $0.key < $1.key }).enumerated() {
+            if let notice = self.notice(about: envelope, recipients, reason, "\(discriminator).\(index + 1)", explanation: text) {
+                result.append(notice)
+            }
+        }
+        return result
+    }
+
     /// The notice owed to `envelope`'s sender, or nil when this kind of item warrants none (presence,
     /// receipts, notices themselves) or its adapter has no way to answer (an inbound-only webhook).
-    func notice(about envelope: Envelope, _ recipients: [Address], _ reason: Notice.Reason, _ discriminator: String) -> Envelope? {
+    func notice(
+        about envelope: Envelope, _ recipients: [Address], _ reason: Notice.Reason, _ discriminator: String, explanation: String? = nil
+    ) -> Envelope? {
         guard self.deliverable.contains(envelope.origin.adapter) else { return nil }
         switch envelope.kind {
         case .message, .edit, .retraction: break
@@ -274,7 +294,9 @@ struct RoutingPlanner {
         default: return nil
         }
         guard envelope.sender.address != GatewayIdentity.address else { return nil }
-        return Notice.envelope(about: envelope, recipients: recipients, reason: reason, discriminator: discriminator)
+        return Notice.envelope(
+            about: envelope, recipients: recipients, reason: reason, discriminator: discriminator, explanation: explanation
+        )
     }
 
     /// Why an allowed envelope still cannot go out through `adapter`, or nil.

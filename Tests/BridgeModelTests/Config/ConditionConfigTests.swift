@@ -117,3 +117,40 @@ struct ConditionConfigTests {
         #expect(!text.contains("case[0]"), "\(text)")
     }
 }
+
+extension ConditionConfigTests {
+    @Test("notice_text and silent belong to deny rules and barriers, one or the other")
+    func noticeKeys() throws {
+        let policy = """
+            [[rule]]
+            id = "quiet-allow"
+            action = "allow"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            silent = true
+
+            [[rule]]
+            id = "both"
+            action = "deny"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            silent = true
+            notice_text = "no"
+
+            [[rule]]
+            id = "worded"
+            action = "deny"
+            from = ["org:globex"]
+            to = ["org:acme"]
+            notice_text = "  Ask the Acme desk.  "
+            """
+        let issues = try ConfigFixture.issues(["policy.toml": policy]).map(\.description)
+        #expect(issues == [
+            "policy.toml:6: rule[0].silent: only a deny rule or a barrier tells a sender anything",
+            "policy.toml:14: rule[1].notice_text: a silent rule tells nobody: set notice_text or silent = true, not both",
+        ])
+        let good = policy.components(separatedBy: "[[rule]]").suffix(1).map { "[[rule]]" + $0 }.joined()
+        let snapshot = try self.load(["policy.toml": good])
+        #expect(snapshot.policy.rules.first?.notice == .text("Ask the Acme desk."))
+    }
+}

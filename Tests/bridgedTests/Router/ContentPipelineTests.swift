@@ -112,3 +112,58 @@ struct ContentPipelineTests {
         #expect(PolicyCaseRunner(routing: Routing(config: config)).run(wrong).passed == false)
     }
 }
+
+extension ContentPipelineTests {
+    static let noticePolicy = """
+        [[rule]]
+        id = "globex-to-acme"
+        action = "allow"
+        from = ["org:globex"]
+        to = ["org:acme"]
+
+        [[rule]]
+        id = "no-chat-to-globex"
+        action = "deny"
+        from = ["org:acme"]
+        to = ["org:globex"]
+        notice_text = "Globex is not federated for chat yet; write to partners@acme.test."
+
+        [[rule]]
+        id = "initech-quietly"
+        action = "deny"
+        from = ["org:acme"]
+        to = ["org:initech"]
+        silent = true
+        """
+
+    @Test("a deny rule's own notice text reaches the sender in their chat; a silent rule's denial tells nobody and its record says so")
+    func noticeTextAndSilence() async throws {
+        let sink = HookSink()
+        let port = try await sink.start()
+        let fixture = try GatewayFixture(acmeDeliverURL: "http://127.0.0.1:\(port)/hooks/acme", policy: Self.noticePolicy)
+        defer { fixture.remove() }
+        try await fixture.start()
+        do {
+            let both = #"{"event_id":"alice-1","from":"alice@acme.test","to":["bob@globex.test","carol@initech.test"],"text":"hello both"}"#
+            #expect(try await fixture.post(both, adapter: "acme-chat", secret: "acme-outbound-secret").status == 202)
+            try await eventually("the one notice arrived and the pipeline is idle") {
+                guard await sink.state.count >= 1 else { return false }
+                return try await fixture.quiescent()
+            }
+            try await fixture.stop()
+        } catch {
+            try? await fixture.stop()
+            await sink.stop()
+            throw error
+        }
+        await sink.stop()
+        #expect(await sink.state.texts == [
+            "Your message to bob@globex.test was not delivered: Globex is not federated for chat yet; write to partners@acme.test."
+        ])
+        let decided = try fixture.auditRecords().filter { $0["event"] as? String == "decided" }
+        let initech = try #require(decided.first { ($0["to"] as? [String]) == ["carol@initech.test"] }?["decision"] as? [String: Any])
+        #expect(initech["rules"] as? [String] == ["initech-quietly"] && initech["silent"] as? Bool == true)
+        let globex = try #require(decided.first { ($0["to"] as? [String]) == ["bob@globex.test"] }?["decision"] as? [String: Any])
+        #expect(globex["rules"] as? [String] == ["no-chat-to-globex"] && globex["silent"] == nil)
+    }
+}
