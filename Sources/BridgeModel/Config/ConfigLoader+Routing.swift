@@ -161,12 +161,17 @@ extension ConfigLoader {
             if valid { barriers.append(.init(id: raw.id, between: raw.between, mode: mode, notice: notice, description: raw.description)) }
         }
         for (index, rule) in rules.enumerated() where rule.action == .allow && rule.mode == .enforce {
+            // The rule's index in the file: rules with an unknown action were skipped above.
+            let fileIndex = (file.rule ?? []).firstIndex { $0.id == rule.id } ?? index
             if let barrier = Self.barrier(shadowing: rule, barriers, orgs: orgs) {
-                // The rule's index in the file: rules with an unknown action were skipped above.
-                let fileIndex = (file.rule ?? []).firstIndex { $0.id == rule.id } ?? index
                 self.report(
                     name, "rule[\(fileIndex)].id",
                     "rule \(rule.id) can never decide: everyone it names on either side is walled off from the other by barrier \(barrier.id)"
+                )
+            } else if let deny = Self.deny(shadowing: rule, rules, orgs: orgs) {
+                self.report(
+                    name, "rule[\(fileIndex)].id",
+                    "rule \(rule.id) can never decide: deny rule \(deny.id) matches everything it allows, and a deny beats an allow"
                 )
             }
         }
@@ -176,34 +181,78 @@ extension ConfigLoader {
     /// The enforced barrier that stops everything an allow rule would let through, if any: every subject in
     /// `from` is inside one side and every subject in `to` inside the other (both ways for a two-way rule).
     static func barrier(shadowing rule: PolicyDocument.Rule, _ barriers: [PolicyDocument.Barrier], orgs: OrgDirectory) -> PolicyDocument.Barrier? {
-        func inside(_ subject: String, _ side: String) -> Bool {
-            if subject == side { return true }
-            if side.hasPrefix("org:") {
-                let org = String(side.dropFirst(4))
-                if subject.hasPrefix("group:") { return orgs.groups[String(subject.dropFirst(6))]?.org == org }
-                if subject.hasPrefix("domain:") {
-                    let domain = String(subject.dropFirst(7)).lowercased()
-                    return !domain.hasPrefix("*.") && orgs.org(ofDomain: domain) == org
-                }
-                if let address = try? Address(parsing: subject) { return orgs.org(of: address) == org }
-                return false
-            }
-            let group = String(side.dropFirst(6))
-            if subject.hasPrefix("group:") { return orgs.expand(group: group).contains(String(subject.dropFirst(6))) }
-            if subject.contains("@"), !subject.hasPrefix("domain:"), let address = try? Address(parsing: subject) {
-                return orgs.groupIDs(of: address).contains(group)
-            }
-            return false
-        }
         func walled(_ from: [String], _ to: [String], _ barrier: PolicyDocument.Barrier) -> Bool {
             let (a, b) = (barrier.between[0], barrier.between[1])
-            return (from.allSatisfy { inside($0, a) } && to.allSatisfy { inside($0, b) })
-                || (from.allSatisfy { inside($0, b) } && to.allSatisfy { inside($0, a) })
+            return (from.allSatisfy { subject($0, within: a, orgs: orgs) } && to.allSatisfy { subject($0, within: b, orgs: orgs) })
+                || (from.allSatisfy { subject($0, within: b, orgs: orgs) } && to.allSatisfy { subject($0, within: a, orgs: orgs) })
         }
         return barriers.first { barrier in
             barrier.mode == .enforce && barrier.between.count == 2 && walled(rule.from, rule.to, barrier)
                 && (!rule.bothWays || walled(rule.to, rule.from, barrier))
         }
+    }
+
+    /// The enforced, unconditional deny rule that matches everything an allow rule would let through, if
+    /// any: for every kind the allow rule names, every subject it names on each side is within the deny
+    /// rule's (both ways for a two-way rule). A deny beats an allow whatever their order, so such an allow
+    /// rule can never decide.
+    static func deny(shadowing rule: PolicyDocument.Rule, _ rules: [PolicyDocument.Rule], orgs: OrgDirectory) -> PolicyDocument.Rule? {
+        func covers(_ deny: PolicyDocument.Rule, _ from: [String], _ to: [String]) -> Bool {
+            func one(_ denyFrom: [String], _ denyTo: [String]) -> Bool {
+                from.allSatisfy { subject in denyFrom.contains { Self.subject(subject, within: $0, orgs: orgs) } }
+                    && to.allSatisfy { subject in denyTo.contains { Self.subject(subject, within: $0, orgs: orgs) } }
+            }
+            return one(deny.from, deny.to) || (deny.bothWays && one(deny.to, deny.from))
+        }
+        return rules.first { deny in
+            deny.action == .deny && deny.mode == .enforce && deny.conditions.isEmpty
+                && (deny.kinds.isEmpty || (!rule.kinds.isEmpty && rule.kinds.isSubset(of: deny.kinds)))
+                && covers(deny, rule.from, rule.to) && (!rule.bothWays || covers(deny, rule.to, rule.from))
+        }
+    }
+
+    /// Whether everyone `subject` names is also named by `wider`: `*` holds everyone; an org its groups, its
+    /// own domains and addresses; a group the groups it includes and its listed members; `domain:*.NAME` the
+    /// subdomains of NAME and their addresses; `domain:NAME` its addresses.
+    static func subject(_ subject: String, within wider: String, orgs: OrgDirectory) -> Bool {
+        if subject == wider || wider == "*" { return true }
+        if subject == "*" { return false }
+        let address = subject.contains("@") && !subject.contains(":") ? try? Address(parsing: subject) : nil
+        if wider.hasPrefix("org:") {
+            let org = String(wider.dropFirst(4))
+            if subject.hasPrefix("group:") { return orgs.groups[String(subject.dropFirst(6))]?.org == org }
+            if subject.hasPrefix("domain:") {
+                let domain = String(subject.dropFirst(7)).lowercased()
+                return !domain.hasPrefix("*.") && orgs.org(ofDomain: domain) == org
+            }
+            if let address { return orgs.org(of: address) == org }
+            return false
+        }
+        if wider.hasPrefix("group:") {
+            let group = String(wider.dropFirst(6))
+            if subject.hasPrefix("group:") { return orgs.expand(group: group).contains(String(subject.dropFirst(6))) }
+            if let address { return orgs.groupIDs(of: address).contains(group) }
+            return false
+        }
+        if wider.hasPrefix("domain:") {
+            let domain = String(wider.dropFirst(7)).lowercased()
+            let narrower: String
+            if subject.hasPrefix("domain:") {
+                narrower = String(subject.dropFirst(7)).lowercased()
+            } else if let address {
+                narrower = address.domain.lowercased()
+            } else {
+                return false
+            }
+            if domain.hasPrefix("*.") {
+                let base = String(domain.dropFirst(1))  // ".NAME"
+                let bare = narrower.hasPrefix("*.") ? String(narrower.dropFirst(1)) : narrower
+                return bare.hasSuffix(base) && bare != base
+            }
+            return narrower == domain
+        }
+        if let address, let other = try? Address(parsing: wider) { return address == other }
+        return false
     }
 
     /// `notice_text` or `silent = true`, on a deny rule or a barrier only, never both.

@@ -133,7 +133,7 @@ extension ConditionConfigTests {
             id = "both"
             action = "deny"
             from = ["org:acme"]
-            to = ["org:globex"]
+            to = ["domain:sales.globex.test"]
             silent = true
             notice_text = "no"
 
@@ -152,5 +152,59 @@ extension ConditionConfigTests {
         let good = policy.components(separatedBy: "[[rule]]").suffix(1).map { "[[rule]]" + $0 }.joined()
         let snapshot = try self.load(["policy.toml": good])
         #expect(snapshot.policy.rules.first?.notice == .text("Ask the Acme desk."))
+    }
+}
+
+extension ConditionConfigTests {
+    @Test("an allow rule that an unconditional deny rule covers entirely is reported: it can never decide")
+    func denyShadowed() throws {
+        let policy = """
+            [[rule]]
+            id = "globex-all"
+            action = "deny"
+            from = ["org:globex"]
+            to = ["*"]
+
+            [[rule]]
+            id = "bob-to-ann"
+            action = "allow"
+            from = ["bob@sales.globex.test"]
+            to = ["ann@acme.test"]
+            kinds = ["message"]
+
+            [[rule]]
+            id = "acme-to-globex-sales"
+            action = "allow"
+            from = ["org:acme"]
+            to = ["domain:sales.globex.test"]
+            both_ways = true
+
+            [[rule]]
+            id = "no-cards-from-acme"
+            action = "deny"
+            from = ["org:acme"]
+            to = ["*"]
+            detectors = ["card"]
+
+            [[rule]]
+            id = "acme-out"
+            action = "allow"
+            from = ["org:acme"]
+            to = ["org:globex"]
+
+            [[rule]]
+            id = "trial"
+            action = "deny"
+            mode = "audit-only"
+            from = ["*"]
+            to = ["*"]
+            """
+        let issues = try ConfigFixture.issues(["policy.toml": policy]).map(\.description)
+        // bob's rule is covered by globex-all. The two-way rule is not: globex-all covers its way back from
+        // globex sales, not its way out from acme. acme-out is not either: the only deny over it has a
+        // condition, and the audit-only rule never decides.
+        #expect(issues == [
+            "policy.toml:8: rule[1].id: rule bob-to-ann can never decide: deny rule globex-all matches everything it allows, and a deny beats an allow"
+        ])
     }
 }
