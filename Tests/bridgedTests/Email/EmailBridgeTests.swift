@@ -40,7 +40,8 @@ struct EmailBridgeTests {
     }
 
     func setUp(
-        policy: String = Self.policy, imapPassword: String = DovecotFixture.gateway.password, smtpPassword: String = EximFixture.password
+        policy: String = Self.policy, imapPassword: String = DovecotFixture.gateway.password, smtpPassword: String = EximFixture.password,
+        orgs: String? = nil
     ) async throws -> Peers {
         let dovecot = try DovecotFixture()
         try await dovecot.waitReady()
@@ -75,7 +76,7 @@ struct EmailBridgeTests {
                     org = "initech"
                     adapter = "initech-mail"
                     """,
-            ]
+            ].merging(orgs.map { ["orgs.toml": $0] } ?? [:]) { $1 }
         )
         try await gateway.start()
         return Peers(dovecot: dovecot, exim: exim, sink: sink, gateway: gateway)
@@ -408,3 +409,98 @@ extension EmailBridgeTests {
     }
 }
 
+
+extension EmailBridgeTests {
+    @Test("content rules hold for real mail: a card number is stopped silently, a watched subject with the rule's own notice, the rest delivered")
+    func contentRulesOnMail() async throws {
+        let policy = Self.policy + """
+
+            [[rule]]
+            id = "no-cards-in"
+            action = "deny"
+            from = ["org:initech"]
+            to = ["org:acme"]
+            detectors = ["card"]
+            silent = true
+
+            [[rule]]
+            id = "no-falcon-subjects"
+            action = "deny"
+            from = ["org:initech"]
+            to = ["org:acme"]
+            subject_words = ["project falcon"]
+            notice_text = "Project Falcon is not discussed with partners by email."
+            """
+        let peers = try await self.setUp(policy: policy)
+        defer { peers.gateway.remove() }
+        let mails = [
+            Self.mail(id: "card@initech.test", body: "my card: 4111 1111 1111 1111, exp 12/29"),
+            Self.mail(id: "falcon@initech.test", subject: "Re: PROJECT FALCON timeline", body: "dates attached"),
+            Self.mail(id: "plain@initech.test", body: "the plain numbers"),
+        ]
+        for mail in mails { try await peers.dovecot.deliver(to: DovecotFixture.gateway.user, raw: mail, from: "carol@initech.test") }
+        try await eventually("the plain mail reached alice's chat and carol's mailbox got one notice", within: 30) {
+            guard await peers.sink.state.count >= 1 else { return false }
+            return try await peers.dovecot.messages(of: DovecotFixture.carol.user).count >= 1
+        }
+        try await eventually("the pipeline is idle") { try await peers.gateway.quiescent() }
+        let notices = try await self.rawMessages(peers.dovecot, of: DovecotFixture.carol.user)
+        let carolCount = try await peers.dovecot.messages(of: DovecotFixture.carol.user).count
+        try await peers.stop()
+        #expect(await peers.sink.state.texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } == ["the plain numbers"])
+        #expect(carolCount == 1, "the silent rule's denial must tell carol nothing: \(notices)")
+        let unfolded = notices.replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\n ", with: " ")
+            .replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=\n", with: "")
+        #expect(unfolded.contains("Project Falcon is not discussed with partners by email."), "\(notices)")
+        #expect(unfolded.contains("In-Reply-To: <falcon@initech.test>"), "\(notices)")
+        let decided = try peers.gateway.auditRecords().filter { $0["event"] as? String == "decided" }
+        let rules = decided.compactMap { ($0["decision"] as? [String: Any])?["rules"] as? [String] }
+        #expect(rules.contains(["no-cards-in"]) && rules.contains(["no-falcon-subjects"]), "\(rules)")
+        #expect(!(await peers.sink.state.texts.contains { $0.contains("4111") }))
+    }
+}
+
+extension EmailBridgeTests {
+    @Test("an information barrier holds for real mail: carol's mail to the walled group goes nowhere, her mail to alice arrives")
+    func barrierOnMail() async throws {
+        let orgs = """
+            [orgs.acme]
+            domains = ["acme.test"]
+            [orgs.acme.groups.trading]
+            members = ["tom@acme.test"]
+            [orgs.globex]
+            domains = ["globex.test"]
+            [orgs.initech]
+            domains = ["initech.test"]
+            """
+        let policy = Self.policy + """
+
+            [[barrier]]
+            id = "no-initech-trading"
+            between = ["group:acme/trading", "org:initech"]
+            """
+        let peers = try await self.setUp(policy: policy, orgs: orgs)
+        defer { peers.gateway.remove() }
+        try await peers.dovecot.deliver(
+            to: DovecotFixture.gateway.user, raw: Self.mail(to: "tom=acme.test@bridge.acme.test", id: "to-tom@initech.test", body: "for tom"),
+            from: "carol@initech.test"
+        )
+        try await peers.dovecot.deliver(
+            to: DovecotFixture.gateway.user, raw: Self.mail(id: "to-alice@initech.test", body: "for alice"), from: "carol@initech.test"
+        )
+        try await eventually("alice's mail arrived and tom's was decided", within: 30) {
+            guard await peers.sink.state.count >= 1 else { return false }
+            return try peers.gateway.auditRecords().contains {
+                $0["event"] as? String == "decided" && ($0["to"] as? [String]) == ["tom@acme.test"]
+            }
+        }
+        try await eventually("the pipeline is idle") { try await peers.gateway.quiescent() }
+        try await peers.stop()
+        #expect(await peers.sink.state.texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } == ["for alice"])
+        let tom = try #require(
+            try peers.gateway.auditRecords().first { $0["event"] as? String == "decided" && ($0["to"] as? [String]) == ["tom@acme.test"] }
+        )
+        let decision = try #require(tom["decision"] as? [String: Any])
+        #expect(decision["effect"] as? String == "deny" && decision["rules"] as? [String] == ["no-initech-trading"])
+    }
+}
