@@ -22,6 +22,9 @@ public struct SafePattern: Sendable, Hashable, CustomStringConvertible {
 
     public let source: String
     let program: [Instruction]
+    /// The bytes a match can start with, when that is not every byte: where no thread is alive, the
+    /// search skips ahead to the next such byte instead of stepping the machine.
+    let firstBytes: ByteSet?
 
     public var description: String { self.source }
 
@@ -36,6 +39,26 @@ public struct SafePattern: Sendable, Hashable, CustomStringConvertible {
         try compiler.emit(tree)
         compiler.program.append(.match)
         self.program = compiler.program
+        self.firstBytes = Self.firstBytes(of: compiler.program)
+    }
+
+    /// The union of the sets reachable from the start without consuming a byte (assertions are passed
+    /// through, so the set may be larger than needed, never smaller); nil when a match can be empty.
+    static func firstBytes(of program: [Instruction]) -> ByteSet? {
+        var set = ByteSet()
+        var seen = Set<Int>()
+        var stack = [0]
+        while let pc = stack.popLast() {
+            guard seen.insert(pc).inserted else { continue }
+            switch program[pc] {
+            case .set(let bytes): set.formUnion(bytes)
+            case .split(let first, let second): stack += [first, second]
+            case .jump(let target): stack.append(target)
+            case .assert: stack.append(pc + 1)
+            case .match: return nil
+            }
+        }
+        return set
     }
 
     /// Whether the pattern matches anywhere in `text`.
@@ -67,6 +90,10 @@ public struct SafePattern: Sendable, Hashable, CustomStringConvertible {
         var position = from
         while true {
             if found == nil {
+                if current.isEmpty, let first = self.firstBytes {
+                    while position < text.count, !first.contains(text[position]) { position += 1 }
+                    if position == text.count { break }
+                }
                 self.add(pc: 0, start: position, at: position, text: text, to: &current, stack: &stack)
             }
             if current.isEmpty, found != nil { break }

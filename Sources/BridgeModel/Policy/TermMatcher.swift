@@ -25,8 +25,11 @@ public struct TermMatcher: Sendable, Hashable {
     /// Byte → class; bytes that occur in no term share class 0.
     private let classes: [UInt8]
     private let classCount: Int
-    /// `transitions[state * classCount + class]`: the automaton's next state (failure links folded in).
+    /// `transitions[state * classCount + class]`: the automaton's next state (failure links folded in),
+    /// stored premultiplied by `classCount` so the scan needs no multiplication.
     private let transitions: [Int32]
+    /// Whether some pattern ends in each state, by premultiplied state.
+    private let accepting: [Bool]
     /// For each state, the patterns that end there (its own and those of its failure chain).
     private let outputs: [[Int32]]
     /// For each pattern: its term's index, its length in bytes, and whether its edges need a word boundary.
@@ -111,7 +114,10 @@ public struct TermMatcher: Sendable, Hashable {
         }
         self.classes = classes
         self.classCount = classCount
-        self.transitions = transitions
+        self.transitions = transitions.map { $0 * Int32(classCount) }
+        var accepting = [Bool](repeating: false, count: trie.count * classCount)
+        for (state, found) in outputs.enumerated() where !found.isEmpty { accepting[state * classCount] = true }
+        self.accepting = accepting
         self.outputs = outputs
         self.patterns = patterns
     }
@@ -163,19 +169,21 @@ public struct TermMatcher: Sendable, Hashable {
 
     /// Runs the automaton; `found` returns false to stop.
     private func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ found: (Match) -> Bool) {
-        var state = 0
         self.transitions.withUnsafeBufferPointer { table in
             self.classes.withUnsafeBufferPointer { classes in
-                for index in 0..<bytes.count {
-                    state = Int(table[state * self.classCount + Int(classes[Int(bytes[index])])])
-                    guard state != 0, !self.outputs[state].isEmpty else { continue }
-                    for patternIndex in self.outputs[state] {
-                        let pattern = self.patterns[Int(patternIndex)]
-                        let end = index + 1
-                        let start = end - pattern.length
-                        if pattern.boundaryBefore, start > 0, ByteSet.isWordByte(bytes[start - 1]) { continue }
-                        if pattern.boundaryAfter, end < bytes.count, ByteSet.isWordByte(bytes[end]) { continue }
-                        if !found(Match(term: self.terms[pattern.term], range: start..<end)) { return }
+                self.accepting.withUnsafeBufferPointer { accepting in
+                    var state = 0
+                    for index in 0..<bytes.count {
+                        state = Int(table[state + Int(classes[Int(bytes[index])])])
+                        guard accepting[state] else { continue }
+                        for patternIndex in self.outputs[state / self.classCount] {
+                            let pattern = self.patterns[Int(patternIndex)]
+                            let end = index + 1
+                            let start = end - pattern.length
+                            if pattern.boundaryBefore, start > 0, ByteSet.isWordByte(bytes[start - 1]) { continue }
+                            if pattern.boundaryAfter, end < bytes.count, ByteSet.isWordByte(bytes[end]) { continue }
+                            if !found(Match(term: self.terms[pattern.term], range: start..<end)) { return }
+                        }
                     }
                 }
             }
