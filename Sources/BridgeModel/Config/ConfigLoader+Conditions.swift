@@ -94,16 +94,8 @@ extension ConfigLoader {
     /// A watch list file: one word or phrase per line; blank lines and lines starting with `#` are skipped.
     /// Read on every load, so a reload picks up a new list; its contents count in the policy revision.
     mutating func wordsFile(_ path: String, key: String) -> [String] {
-        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : self.directory.appendingPathComponent(path)
-        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
-            self.report("policy.toml", key, "cannot read the words file \(url.path) as UTF-8 text")
-            return []
-        }
-        self.files[path] = text
-        let terms = text.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        if terms.isEmpty { self.report("policy.toml", key, "the words file \(url.path) lists no words") }
-        return terms
+        guard let lines = self.listFile(path, what: "words file", from: "policy.toml", key: key) else { return [] }
+        if lines.isEmpty { self.report("policy.toml", key, "the words file \(path) lists no words") }
+        return lines.map(\.text)
     }
 }

@@ -74,22 +74,30 @@ extension ConfigLoader {
     /// skipped. Read on every load, so a reload picks up a new export of the directory; its contents count
     /// in the policy revision.
     mutating func membersFile(_ path: String, org: String, key: String, directory: OrgDirectory) -> [MemberPattern] {
-        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : self.directory.appendingPathComponent(path)
-        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
-            self.report("orgs.toml", key, "cannot read the members file \(url.path) as UTF-8 text")
-            return []
-        }
-        self.files[path] = text
         var members: [MemberPattern] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !line.isEmpty, !line.hasPrefix("#") else { continue }
+        for (number, line) in self.listFile(path, what: "members file", from: "orgs.toml", key: key) ?? [] {
             switch Self.member(line, org: org, directory: directory) {
             case .success(let member): members.append(member)
-            case .failure(let problem): self.issues.append(ConfigIssue(file: path, line: index + 1, message: problem.message))
+            case .failure(let problem): self.issues.append(ConfigIssue(file: path, line: number, message: problem.message))
             }
         }
         return members
+    }
+
+    /// A list file named by a config key (a group's members, a rule's words): one entry per line, blank
+    /// lines and lines starting with `#` skipped, with their line numbers. Read on every load; its text is
+    /// kept in ``files`` so that it counts in the revisions. Nil, reported against `key`, when unreadable.
+    mutating func listFile(_ path: String, what: String, from file: String, key: String) -> [(line: Int, text: String)]? {
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : self.directory.appendingPathComponent(path)
+        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
+            self.report(file, key, "cannot read the \(what) \(url.path) as UTF-8 text")
+            return nil
+        }
+        self.files[path] = text
+        return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, raw in
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            return line.isEmpty || line.hasPrefix("#") ? nil : (index + 1, line)
+        }
     }
 
     /// Include cycles: one for every include that leads back to a group still being walked (a depth-first

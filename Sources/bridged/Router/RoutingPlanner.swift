@@ -64,12 +64,8 @@ struct RoutingPlanner {
     /// member's adapter.
     /// - Returns: each subject with its decision.
     func decideRoom(_ envelope: Envelope, room: String, member: RoutesConfig.Room.Member) -> [(String, PolicyDecision)] {
-        let content = PolicyContent(envelope, place: .room(room))
-        let from = self.gate.party(envelope.sender.address)
-        let authenticated = !envelope.labels.contains(EnvelopeLabel.unauthenticated)
-        return self.routing.audience(of: member).map { audience in
-            let request = PolicyRequest(kind: envelope.kind, from: from, to: audience.party, senderAuthenticated: authenticated, content: content)
-            return (audience.subject, self.gate.decide(request))
+        self.routing.audience(of: member).map {
+            ($0.subject, self.gate.decide(self.request(envelope, to: $0.party, place: .room(room))))
         }
     }
 
