@@ -55,6 +55,8 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
     public enum Effect: String, Hashable, Sendable, Codable {
         case allow
         case deny
+        /// Held for review: a quarantine rule matched what would otherwise be allowed.
+        case quarantine
     }
 
     /// What the decision would have been if the rules in `audit-only` mode decided: recorded, never acted on.
@@ -71,7 +73,7 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
     public let reason: String
     /// Set when an audit-only rule would have decided this item.
     public let wouldBe: WouldBe?
-    /// For a deny: what the deciding rules say the sender is told (any silent rule makes it silent; else the
+    /// For a deny or a hold: what the deciding rules say the sender is told (any silent rule makes it silent; else the
     /// first rule's own text; else the gateway's sentence).
     public let notice: PolicyDocument.DenyNotice
 
@@ -95,6 +97,8 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var isAllowed: Bool { self.effect == .allow }
+    /// Held for review: neither delivered nor refused until a reviewer releases or rejects it.
+    public var isHeld: Bool { self.effect == .quarantine }
 
     public var description: String { "\(self.effect.rawValue) by \(self.ruleIDs.joined(separator: ", ")): \(self.reason)" }
 }

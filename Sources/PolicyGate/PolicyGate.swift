@@ -7,6 +7,8 @@ public import BridgeModel
 /// - inside one org: allow, unless a deny rule matches;
 /// - across orgs (or with a party of unknown org): deny, unless an allow rule matches and no deny rule does;
 /// - a matching deny always beats a matching allow;
+/// - a matching quarantine rule holds for review what would otherwise be allowed (barrier beats deny beats
+///   quarantine beats allow); a reviewer's release decides again without the rules that held it;
 /// - rules and barriers in `audit-only` mode never decide: the decision says what they would have decided.
 ///
 /// A gate is an immutable compiled snapshot of `policy.toml` and `orgs.toml`; a reload builds a new one.
@@ -85,15 +87,17 @@ public struct PolicyGate: Sendable {
     }
 
     /// Decides one request.
-    public func decide(_ request: PolicyRequest) -> PolicyDecision {
+    /// - Parameter releasing: quarantine rules a reviewer overrode for this item (its release): they do not
+    ///   hold it again. Nothing else is overridden: a deny or a barrier still decides.
+    public func decide(_ request: PolicyRequest, releasing: Set<String> = []) -> PolicyDecision {
         var trace: [PolicyExplanation.Step]? = nil
-        return self.evaluate(request, trace: &trace)
+        return self.evaluate(request, releasing: releasing, trace: &trace)
     }
 
     /// Decides one request and says which rules were considered, and why each matched or did not.
-    public func explain(_ request: PolicyRequest) -> PolicyExplanation {
+    public func explain(_ request: PolicyRequest, releasing: Set<String> = []) -> PolicyExplanation {
         var trace: [PolicyExplanation.Step]? = []
-        let decision = self.evaluate(request, trace: &trace)
+        let decision = self.evaluate(request, releasing: releasing, trace: &trace)
         return PolicyExplanation(request: request, steps: trace ?? [], decision: decision)
     }
 
@@ -102,6 +106,7 @@ public struct PolicyGate: Sendable {
         var barriers: [String] = []
         var allows: [String] = []
         var denies: [String] = []
+        var quarantines: [String] = []
         var unproven: [String] = []
 
         static func add(_ id: String, to list: inout [String]) {
@@ -109,7 +114,9 @@ public struct PolicyGate: Sendable {
         }
     }
 
-    private func evaluate(_ request: PolicyRequest, trace: inout [PolicyExplanation.Step]?) -> PolicyDecision {
+    private func evaluate(
+        _ request: PolicyRequest, releasing: Set<String>, trace: inout [PolicyExplanation.Step]?
+    ) -> PolicyDecision {
         var enforced = Matches()
         // Only filled once an audit-only rule matched: what the decision would be if those rules decided.
         var shadow: Matches? = nil
@@ -148,7 +155,19 @@ public struct PolicyGate: Sendable {
         }
         for entry in self.index.candidates(from: request.from, to: request.to) {
             let rule = self.rules[entry.rule]
-            let action: PolicyExplanation.Step.Action = rule.action == .allow ? .allow : .deny
+            let action: PolicyExplanation.Step.Action = switch rule.action {
+            case .allow: .allow
+            case .deny: .deny
+            case .quarantine: .quarantine
+            }
+            if rule.action == .quarantine, !PolicyDocument.Rule.quarantinableKinds.contains(request.kind) {
+                note(rule.id, action, rule.mode, .notMatched("only messages and edits are held, not \(request.kind.rawValue)"))
+                continue
+            }
+            if rule.action == .quarantine, releasing.contains(rule.id) {
+                note(rule.id, action, rule.mode, .notMatched("a reviewer released the item this rule held"))
+                continue
+            }
             guard rule.kinds.isEmpty || rule.kinds.contains(request.kind) else {
                 let kinds = rule.kinds.map(\.rawValue).sorted().joined(separator: ", ")
                 note(rule.id, action, rule.mode, .notMatched("kind \(request.kind.rawValue) is not one of \(kinds)"))
@@ -188,6 +207,9 @@ public struct PolicyGate: Sendable {
             case .deny:
                 noteRule(.matched)
                 matched(rule.id, mode: rule.mode, into: \.denies)
+            case .quarantine:
+                noteRule(.matched)
+                matched(rule.id, mode: rule.mode, into: \.quarantines)
             }
         }
         let decision = self.combine(request, enforced)
@@ -198,6 +220,18 @@ public struct PolicyGate: Sendable {
     }
 
     private func combine(_ request: PolicyRequest, _ matches: Matches) -> PolicyDecision {
+        let decision = self.combineAllowDeny(request, matches)
+        // A hold applies only to what would otherwise cross: an item denied anyway is denied, not held (a
+        // release could never deliver it).
+        guard decision.isAllowed, !matches.quarantines.isEmpty, request.kind != .notice else { return decision }
+        return PolicyDecision(
+            effect: .quarantine, ruleIDs: matches.quarantines, revision: self.revision,
+            reason: "\(request.kind.rawValue) from \(request.from) to \(request.to) is held for review by \(matches.quarantines.joined(separator: ", "))",
+            notice: self.notice(matches.quarantines)
+        )
+    }
+
+    private func combineAllowDeny(_ request: PolicyRequest, _ matches: Matches) -> PolicyDecision {
         let (allows, denies, unproven) = (matches.allows, matches.denies, matches.unproven)
         if request.kind == .notice { return self.combineNotice(request, denies: denies) }
         let pair = "\(request.kind.rawValue) from \(request.from) to \(request.to)"
@@ -307,6 +341,7 @@ public struct PolicyExplanation: Sendable, Hashable {
         public enum Action: String, Sendable, Hashable {
             case allow
             case deny
+            case quarantine
             case barrier
         }
 
@@ -334,6 +369,7 @@ public struct PolicyExplanation: Sendable, Hashable {
     public var considered: [String] { self.steps.map(\.id) }
     public var matchedAllow: [String] { self.ids(.allow) }
     public var matchedDeny: [String] { self.ids(.deny) }
+    public var matchedQuarantine: [String] { self.ids(.quarantine) }
     public var matchedBarriers: [String] { self.ids(.barrier) }
 
     private func ids(_ action: Step.Action) -> [String] {

@@ -82,9 +82,9 @@ extension ConfigLoader {
             let kind = EnvelopeKind(rawValue: raw.kind ?? "message")
             if kind == nil { report("kind", "unknown kind \"\(raw.kind ?? "")\"") }
             let expect = PolicyCase.Expectation(rawValue: raw.expect)
-            if expect == nil || expect == PolicyCase.Expectation.none { report("expect", "expect is allow or deny, not \"\(raw.expect)\"") }
+            if expect == nil || expect == PolicyCase.Expectation.none { report("expect", "expect is allow, deny or quarantine, not \"\(raw.expect)\"") }
             let would = raw.would.map { PolicyCase.Expectation(rawValue: $0) }
-            if let would, would == nil { report("would", "would is allow, deny or none, not \"\(raw.would ?? "")\"") }
+            if let would, would == nil { report("would", "would is allow, deny, quarantine or none, not \"\(raw.would ?? "")\"") }
             var attachments: [PolicyContent.AttachmentFacts] = []
             for (attachmentIndex, spec) in (raw.attachments ?? []).enumerated() {
                 if let facts = PolicyContent.AttachmentFacts(spec: spec) {

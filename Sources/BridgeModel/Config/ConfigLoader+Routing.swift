@@ -114,6 +114,12 @@ extension ConfigLoader {
                     self.report(name, "\(key).kinds[\(kindIndex)]", "unknown kind \"\(kind)\" (known: \(known))")
                 }
             }
+            if action == .quarantine, let other = kinds.subtracting(PolicyDocument.Rule.quarantinableKinds).first {
+                self.report(
+                    name, "\(key).kinds",
+                    "only messages and edits are held for review, not \(other.rawValue) (a held \(other.rawValue) would be stale when released)"
+                )
+            }
             if raw.allow_unauthenticated == true, action != .allow {
                 self.report(name, "\(key).allow_unauthenticated", "only an allow rule can let unauthenticated senders through")
             }
@@ -255,11 +261,11 @@ extension ConfigLoader {
         return false
     }
 
-    /// `notice_text` or `silent = true`, on a deny rule or a barrier only, never both.
+    /// `notice_text` or `silent = true`, on a deny or quarantine rule or a barrier only, never both.
     mutating func denyNotice(text: String?, silent: Bool?, key: String, deny: Bool) -> PolicyDocument.DenyNotice {
         let name = "policy.toml"
         if !deny, text != nil || silent != nil {
-            self.report(name, "\(key).\(text != nil ? "notice_text" : "silent")", "only a deny rule or a barrier tells a sender anything")
+            self.report(name, "\(key).\(text != nil ? "notice_text" : "silent")", "only a deny or quarantine rule or a barrier tells a sender anything")
             return .standard
         }
         switch (text, silent) {

@@ -6,6 +6,8 @@ public struct PolicyCase: Sendable, Hashable {
     public enum Expectation: String, Sendable, Hashable, CaseIterable {
         case allow
         case deny
+        /// Held for review by a quarantine rule.
+        case quarantine
         /// For `would`: no audit-only rule would change the decision.
         case none
     }

@@ -32,7 +32,13 @@ public struct PolicyDocument: Sendable, Hashable {
         public enum Action: String, Sendable, Hashable, CaseIterable {
             case allow
             case deny
+            /// Held for review when it would otherwise be allowed; a reviewer releases or rejects it.
+            case quarantine
         }
+
+        /// The kinds a quarantine rule holds; it never matches others (a presence or receipt held for
+        /// review would be stale when released).
+        public static let quarantinableKinds: Set<EnvelopeKind> = [.message, .edit]
 
         public var id: String
         public var action: Action
@@ -51,7 +57,7 @@ public struct PolicyDocument: Sendable, Hashable {
         /// Where the rule applies and what the item must hold (words, patterns, detectors, attachments,
         /// authentication, time); empty for a rule about who and what kind only.
         public var conditions: RuleConditions
-        /// For a deny rule: what the sender is told.
+        /// For a deny or quarantine rule: what the sender is told.
         public var notice: DenyNotice
         public var description: String?
 
@@ -82,7 +88,7 @@ public struct PolicyDocument: Sendable, Hashable {
         }
     }
 
-    /// What a sender denied by a rule or barrier is told.
+    /// What a sender denied (or whose item is held) by a rule or barrier is told.
     public enum DenyNotice: Sendable, Hashable {
         /// The gateway's own sentence ("… the gateway's policy does not allow it").
         case standard

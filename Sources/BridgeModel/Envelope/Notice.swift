@@ -17,6 +17,10 @@ public struct Notice: Hashable, Sendable, Codable {
         case gaveUp = "gave-up"
         /// The recipient's system cannot carry this kind of item (a subscription to a chat contact).
         case unreachable
+        /// A quarantine rule holds it for review: it is delivered only if a reviewer releases it.
+        case held
+        /// A reviewer rejected the held item: it is never delivered.
+        case rejected
     }
 
     public var reason: Reason
@@ -53,6 +57,10 @@ public struct Notice: Hashable, Sendable, Codable {
         default: "Your message"
         }
         let whom = self.about.map(\.description).joined(separator: ", ")
+        if self.reason == .held {
+            return "\(what) to \(whom) is held for review and is delivered only if a reviewer releases it"
+                + (self.explanation.map { ": \($0)" } ?? ".")
+        }
         if let explanation = self.explanation {
             return "\(what) to \(whom) was not delivered: \(explanation)"
         }
@@ -62,6 +70,8 @@ public struct Notice: Hashable, Sendable, Codable {
         case .refused: "the recipient's system did not accept it"
         case .gaveUp: "the gateway could not reach the recipient's system and gave up"
         case .unreachable: "the recipient's system cannot receive this kind of item"
+        case .held: "it is held for review"
+        case .rejected: "a reviewer did not release it"
         }
         return "\(what) to \(whom) was not delivered: \(why)."
     }
@@ -89,7 +99,7 @@ public struct Notice: Hashable, Sendable, Codable {
             recipients: [envelope.sender.address],
             thread: envelope.thread,
             inReplyTo: envelope.origin.nativeID,
-            subject: envelope.subject.map { "Not delivered: \($0)" },
+            subject: envelope.subject.map { (reason == .held ? "Held for review: " : "Not delivered: ") + $0 },
             body: notice.text,
             labels: labels
         )

@@ -8,7 +8,7 @@ import Hummingbird
 import NIOCore
 
 /// The admin listener (loopback only, enforced by `bridged check`): `/healthz`, Prometheus `/metrics`,
-/// and the dead-letter list with replay.
+/// the dead-letter list with replay, and the quarantine with release and reject.
 enum AdminListener {
     static func application(gateway: Gateway) -> some ApplicationProtocol {
         let router = Router()
@@ -71,6 +71,7 @@ enum AdminListener {
             await gateway.outboxBells[letter.adapter]?.ring()
             return Self.json(.ok, ["replayed": id])
         }
+        Self.quarantineRoutes(router, gateway: gateway)
         return Application.listener(router, on: gateway.config.daemon.admin.listen, name: "bridged-admin", logger: gateway.logger) {
             await gateway.ports.setAdmin($0)
         }

@@ -16,6 +16,10 @@ enum AuditEventType: String, Sendable, Hashable, Codable {
     case retried
     case deadLettered = "dead-lettered"
     case replayed
+    /// A reviewer released a held delivery (`bridged quarantine release`).
+    case quarantineReleased = "quarantine-released"
+    /// A reviewer rejected a held delivery (`bridged quarantine reject`).
+    case quarantineRejected = "quarantine-rejected"
 }
 
 /// One audit record's content. The log adds `seq`, `at` and `prev` and chains it; nil fields are omitted.
@@ -65,6 +69,11 @@ struct AuditEvent: Encodable, Sendable, Hashable {
     /// A decision made again at delivery because the policy changed since the item was cleared (or it was
     /// replayed from the dead letters).
     var redecided: Bool?
+    /// For a reviewer's action: the held delivery's id (`bridged quarantine list`), the quarantine rules that
+    /// held it, and who acted.
+    var held: Int64?
+    var held_rules: [String]?
+    var `operator`: String?
 
     init(_ event: AuditEventType) { self.event = event }
 

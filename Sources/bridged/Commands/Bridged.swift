@@ -10,7 +10,7 @@ struct Bridged: AsyncParsableCommand {
         abstract: "Federation gateway: email, XMPP and team chat across organizations, through one policy gate.",
         version: BridgedVersion.current,
         subcommands: [
-            RunCommand.self, CheckCommand.self, AuditCommand.self, PolicyCommand.self, DeadLettersCommand.self,
+            RunCommand.self, CheckCommand.self, AuditCommand.self, PolicyCommand.self, DeadLettersCommand.self, QuarantineCommand.self,
             BenchCommand.self, InspectCommand.self,
         ]
     )
@@ -38,6 +38,22 @@ struct ConfigOption: ParsableArguments {
 enum Output {
     static func error(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Rows as aligned columns (the first row is the header), each line ending in a newline.
+    static func table(_ rows: [[String]]) -> String {
+        var widths: [Int] = []
+        for row in rows {
+            for (column, cell) in row.enumerated() {
+                if column == widths.count { widths.append(0) }
+                widths[column] = max(widths[column], cell.count)
+            }
+        }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ") + "\n"
+        }.joined()
     }
 }
 

@@ -35,9 +35,13 @@ struct DeadLettersCommand: AsyncParsableCommand {
         }
     }
 
-    static func call(_ config: ConfigSnapshot, method: HTTPMethod, path: String) async throws -> String {
+    static func call(_ config: ConfigSnapshot, method: HTTPMethod, path: String, json: [String: String]? = nil) async throws -> String {
         var request = HTTPClientRequest(url: "http://\(config.daemon.admin.listen)\(path)")
         request.method = method
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])))
+        }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 16 << 20)
         let text = String(buffer: body)

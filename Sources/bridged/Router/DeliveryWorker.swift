@@ -198,6 +198,12 @@ struct DeliveryWorker: Sendable {
         events.append(contentsOf: redecision.events)
         notices.append(contentsOf: redecision.notices)
         for _ in 0..<redecision.denied { self.metrics.denied(item.envelope.origin.adapter) }
+        if let held = redecision.held {
+            // Held under the policy in force: to the quarantine, out of this row (or the row goes with it).
+            settlements.append(.held(id: item.id, entry: held, removing: redecision.clearance == nil))
+            self.metrics.held(item.adapter)
+            if redecision.clearance == nil { return nil }
+        }
         if let clearance = redecision.clearance {
             settlements.append(.recleared(id: item.id, clearance: clearance.stored, target: clearance.target))
             return clearance

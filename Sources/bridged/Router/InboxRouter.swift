@@ -64,7 +64,7 @@ struct InboxRouter: Sendable {
             try await self.store.commitRouting(
             plans.map { envelope, plan in
                     RoutingCommit(
-                        envelopeID: envelope.id, entries: plan.entries, notices: plan.notices,
+                        envelopeID: envelope.id, entries: plan.entries, held: plan.held, notices: plan.notices,
                         index: byEnvelope[envelope.id] ?? []
                     )
                 }
@@ -73,6 +73,7 @@ struct InboxRouter: Sendable {
         var touched: Set<String> = []
         for (envelope, plan) in plans {
             for _ in 0..<plan.denied { self.metrics.denied(envelope.origin.adapter) }
+            for held in plan.held { self.metrics.held(held.adapter) }
             for entry in plan.entries { touched.insert(entry.clearance.adapter) }
         }
         for adapter in touched { await self.outboxBells[adapter]?.ring() }

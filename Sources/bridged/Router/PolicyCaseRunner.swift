@@ -27,14 +27,18 @@ struct PolicyCaseRunner {
 
     func run(_ policyCase: PolicyCase) -> Result {
         let decisions = self.decisions(policyCase)
-        // A room line is allowed only where every audience is; a direct case has one decision.
-        let denied = decisions.filter { !$0.isAllowed }
-        let deciding = denied.isEmpty ? decisions : denied
-        let effect: PolicyCase.Expectation = denied.isEmpty && !decisions.isEmpty ? .allow : .deny
+        // A room line is allowed only where every audience is, and held where one is held and none denied;
+        // a direct case has one decision.
+        let denied = decisions.filter { $0.effect == .deny }
+        let held = decisions.filter(\.isHeld)
+        let deciding = !denied.isEmpty ? denied : (!held.isEmpty ? held : decisions)
+        let effect: PolicyCase.Expectation =
+            decisions.isEmpty || !denied.isEmpty ? .deny : (held.isEmpty ? .allow : .quarantine)
         let rules = Self.unique(deciding.flatMap(\.ruleIDs))
         let would = decisions.compactMap(\.wouldBe)
         let wouldEffect: PolicyCase.Expectation =
-            would.isEmpty ? .none : (would.contains { $0.effect == .deny } ? .deny : .allow)
+            if would.isEmpty { .none } else if would.contains(where: { $0.effect == .deny }) { .deny }
+            else if would.contains(where: { $0.effect == .quarantine }) { .quarantine } else { .allow }
         let wouldRules = Self.unique(would.flatMap(\.ruleIDs))
 
         var problems: [String] = []

@@ -11,8 +11,10 @@ struct RoutingPlanner {
     struct Plan: Sendable {
         var events: [AuditEvent] = []
         var entries: [OutboxEntry] = []
+        /// Deliveries a quarantine rule holds for review.
+        var held: [HeldEntry] = []
         var denied = 0
-        /// The gateway's notices to the sender (denied or unreachable recipients), stored with the decision.
+        /// The gateway's notices to the sender (denied, held or unreachable recipients), stored with the decision.
         var notices: [Envelope] = []
     }
 
@@ -21,6 +23,8 @@ struct RoutingPlanner {
         var events: [AuditEvent] = []
         /// The clearance under the gate in force, for the recipients still allowed; nil when none is.
         var clearance: Clearance?
+        /// The recipients a quarantine rule now holds; nil when none is.
+        var held: HeldEntry?
         var notices: [Envelope] = []
         var denied = 0
     }
@@ -34,6 +38,8 @@ struct RoutingPlanner {
     /// For edits and retractions: the adapters each referenced original was delivered through. An edit goes
     /// only where its original went.
     var deliveredOriginals: [EnvelopeID: Set<String>] = [:]
+    /// Quarantine rules a reviewer overrode (deciding a released item): they do not hold it again.
+    var releasing: Set<String> = []
 
     func plan(_ envelope: Envelope) -> Plan {
         if envelope.kind == .notice { return self.planNotice(envelope) }
@@ -56,7 +62,7 @@ struct RoutingPlanner {
     }
 
     func decideDirect(_ envelope: Envelope, to recipient: Address) -> PolicyDecision {
-        self.gate.decide(self.request(envelope, to: self.gate.party(recipient)))
+        self.gate.decide(self.request(envelope, to: self.gate.party(recipient)), releasing: self.releasing)
     }
 
     /// A room line is decided for the audience of the member channel it would reach: each subject the
@@ -65,7 +71,7 @@ struct RoutingPlanner {
     /// - Returns: each subject with its decision.
     func decideRoom(_ envelope: Envelope, room: String, member: RoutesConfig.Room.Member) -> [(String, PolicyDecision)] {
         self.routing.audience(of: member).map {
-            ($0.subject, self.gate.decide(self.request(envelope, to: $0.party, place: .room(room))))
+            ($0.subject, self.gate.decide(self.request(envelope, to: $0.party, place: .room(room)), releasing: self.releasing))
         }
     }
 
@@ -74,6 +80,7 @@ struct RoutingPlanner {
     private func planDirect(_ envelope: Envelope) -> Plan {
         var plan = Plan()
         var allowed: [String: [(Address, PolicyDecision)]] = [:]
+        var held: [String: [(Address, PolicyDecision)]] = [:]
         var deniedRecipients: [(Address, PolicyDecision)] = []
         var unreachable: [Address] = []
         for recipient in envelope.recipients {
@@ -86,7 +93,7 @@ struct RoutingPlanner {
                     recovered: self.recovered
                 )
             )
-            guard decision.isAllowed else {
+            guard decision.isAllowed || decision.isHeld else {
                 plan.denied += 1
                 deniedRecipients.append((recipient, decision))
                 continue
@@ -103,7 +110,14 @@ struct RoutingPlanner {
                 }
                 continue
             }
+            if decision.isHeld {
+                held[adapter, default: []].append((recipient, decision))
+                continue
+            }
             allowed[adapter, default: []].append((recipient, decision))
+        }
+        for (adapter, recipients) in held.sorted(by: { $0.key < $1.key }) {
+            plan.held += self.holds(envelope, adapter: adapter, recipients)
         }
         for (adapter, cleared) in allowed.sorted(by: { $0.key < $1.key }) {
             let recipients = cleared.map(\.0)
@@ -114,6 +128,7 @@ struct RoutingPlanner {
             plan.entries.append(OutboxEntry(clearance: clearance, envelope: envelope, conversation: Self.conversation(envelope, recipients)))
         }
         plan.notices += self.notices(about: envelope, denied: deniedRecipients, .denied, "routing")
+        plan.notices += self.notices(about: envelope, denied: held.sorted(by: { $0.key < $1.key }).flatMap(\.value), .held, "routing")
         if !unreachable.isEmpty, let notice = self.notice(about: envelope, unreachable, .unreachable, "routing") {
             plan.notices.append(notice)
         }
@@ -136,7 +151,7 @@ struct RoutingPlanner {
                     )
                 )
             }
-            guard decisions.allSatisfy({ $0.1.isAllowed }) else {
+            guard decisions.allSatisfy({ $0.1.isAllowed || $0.1.isHeld }) else {
                 plan.denied += 1
                 continue
             }
@@ -145,6 +160,12 @@ struct RoutingPlanner {
                 continue
             }
             let target = Delivery.Target.room(room: room.id, channel: member.channel)
+            if let hold = Self.hold(envelope, adapter: member.adapter, target: target, conversation: "room:\(room.id)", decisions.map(\.1)) {
+                // The line reaches this channel only if a reviewer releases it (a room's sender is not told,
+                // as for a denied line: the room's other channels may have it already).
+                plan.held.append(hold)
+                continue
+            }
             guard let clearance = self.gate.clear(envelope, adapter: member.adapter, target: target, decisions: decisions.map(\.1)) else {
                 continue
             }
@@ -194,7 +215,11 @@ struct RoutingPlanner {
     /// Decides a queued delivery under the gate in force (the policy changed since it was cleared, or it was
     /// replayed from the dead letters). Recipients now denied are dropped from the delivery and told; the
     /// rest keep going with a new clearance.
-    func redecide(_ item: OutboxItem) -> Redecision {
+    ///
+    /// A reviewer's release decides a held item the same way, with ``releasing`` set to the rules that held
+    /// it: `deniedReason` is then `.denied` and `discriminator` names the release in the notices' ids.
+    func redecide(_ item: OutboxItem, deniedReason: Notice.Reason = .policyChanged, discriminator: String? = nil) -> Redecision {
+        let discriminator = discriminator ?? String(item.id)
         var result = Redecision()
         let envelope = item.envelope
         var decisions: [PolicyDecision] = []
@@ -212,19 +237,29 @@ struct RoutingPlanner {
         case .direct(let recipients):
             var still: [Address] = []
             var denied: [(Address, PolicyDecision)] = []
+            var held: [(Address, PolicyDecision)] = []
             for recipient in recipients {
                 let decision = self.decideDirect(envelope, to: recipient)
                 record(decision, to: [recipient.description], room: nil)
                 if decision.isAllowed {
                     still.append(recipient)
                     decisions.append(decision)
+                } else if decision.isHeld {
+                    held.append((recipient, decision))
                 } else {
                     denied.append((recipient, decision))
                     result.denied += 1
                 }
             }
             target = .direct(still)
-            result.notices += self.notices(about: envelope, denied: denied, .policyChanged, "\(item.id)")
+            result.notices += self.notices(about: envelope, denied: denied, deniedReason, discriminator)
+            if !held.isEmpty {
+                result.held = Self.hold(
+                    envelope, adapter: item.adapter, target: .direct(held.map(\.0)), conversation: item.conversation, held.map(\.1)
+                )
+                // Held again by a rule a reviewer did not override: the reviewer hears it, not the sender.
+                if self.releasing.isEmpty { result.notices += self.notices(about: envelope, denied: held, .held, discriminator) }
+            }
         case .room(let room, let channel):
             let member = self.routing.rooms[ConversationRef(adapter: item.adapter, channel: channel)]?.members
                 .first { $0.adapter == item.adapter && $0.channel == channel }
@@ -239,6 +274,10 @@ struct RoutingPlanner {
             }
             if memberDecisions.allSatisfy({ $0.1.isAllowed }) {
                 decisions = memberDecisions.map(\.1)
+            } else if memberDecisions.allSatisfy({ $0.1.isAllowed || $0.1.isHeld }) {
+                result.held = Self.hold(
+                    envelope, adapter: item.adapter, target: item.target, conversation: item.conversation, memberDecisions.map(\.1)
+                )
             } else {
                 result.denied += 1
             }
@@ -250,6 +289,38 @@ struct RoutingPlanner {
     }
 
     // MARK: - Helpers
+
+    /// The held entries for recipients a quarantine rule holds, one per set of holding rules.
+    private func holds(_ envelope: Envelope, adapter: String, _ recipients: [(Address, PolicyDecision)]) -> [HeldEntry] {
+        var byRules: [[String]: [(Address, PolicyDecision)]] = [:]
+        var order: [[String]] = []
+        for (recipient, decision) in recipients {
+            if byRules[decision.ruleIDs] == nil { order.append(decision.ruleIDs) }
+            byRules[decision.ruleIDs, default: []].append((recipient, decision))
+        }
+        return order.compactMap { rules in
+            let group = byRules[rules] ?? []
+            let addresses = group.map(\.0)
+            return Self.hold(
+                envelope, adapter: adapter, target: .direct(addresses), conversation: Self.conversation(envelope, addresses), group.map(\.1)
+            )
+        }
+    }
+
+    /// What a hold keeps: the rules of every holding decision, or nil when none of `decisions` holds.
+    static func hold(
+        _ envelope: Envelope, adapter: String, target: Delivery.Target, conversation: String, _ decisions: [PolicyDecision]
+    ) -> HeldEntry? {
+        let holding = decisions.filter(\.isHeld)
+        guard let first = holding.first else { return nil }
+        var rules: [String] = []
+        for rule in holding.flatMap(\.ruleIDs) where !rules.contains(rule) { rules.append(rule) }
+        let notice: PolicyDocument.DenyNotice = holding.contains { $0.notice == .silent } ? .silent : first.notice
+        return HeldEntry(
+            envelope: envelope, adapter: adapter, target: target, conversation: conversation, rules: rules,
+            revision: first.revision, reason: first.reason, notice: notice
+        )
+    }
 
     /// Ordering key: deliveries with the same adapter and conversation leave in enqueue order.
     static func conversation(_ envelope: Envelope, _ recipients: [Address]) -> String {

@@ -35,6 +35,8 @@ final class Gateway: Sendable {
     private let lockDescriptor: Int32
 
     let refusals: RefusalWindow
+    /// Where reviewers release or reject held deliveries; one per gateway, so actions run one at a time.
+    let quarantine: QuarantineDesk
     /// Per deliverable adapter: its destination's outage state, shared by its worker and /healthz.
     let health: [String: AdapterHealth]
     /// The public listener's connection budget.
@@ -104,6 +106,12 @@ final class Gateway: Sendable {
         }
         self.outboxBells = Dictionary(uniqueKeysWithValues: self.adapters.keys.map { ($0, Doorbell()) })
         self.health = Dictionary(uniqueKeysWithValues: self.adapters.keys.map { ($0, AdapterHealth()) })
+        self.quarantine = QuarantineDesk(
+            store: self.store, audit: self.audit, runtime: self.runtime,
+            deliverable: Set(self.adapters.values.filter(\.canDeliver).map(\.name)),
+            presenceCarriers: Set(self.adapters.values.filter(\.carriesPresence).map(\.name)), metrics: self.metrics,
+            inboxBell: self.inboxBell, outboxBells: self.outboxBells
+        )
         var started = AuditEvent(.started)
         started.detail = "bridged \(BridgedVersion.current), adapters: \(self.adapters.keys.sorted().joined(separator: ", "))"
         if case .unclean(let cutBytes) = self.audit.previousStop {

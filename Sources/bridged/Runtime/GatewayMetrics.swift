@@ -11,6 +11,7 @@ final class GatewayMetrics: Sendable {
     func duplicate(_ adapter: String) { self.counter("bridged_messages_duplicate_total", adapter).increment() }
     func delivered(_ adapter: String) { self.counter("bridged_messages_out_total", adapter).increment() }
     func denied(_ adapter: String) { self.counter("bridged_messages_denied_total", adapter).increment() }
+    func held(_ adapter: String) { self.counter("bridged_deliveries_held_total", adapter).increment() }
     func retried(_ adapter: String) { self.counter("bridged_deliveries_retried_total", adapter).increment() }
     func deadLettered(_ adapter: String) { self.counter("bridged_dead_letters_total", adapter).increment() }
 
@@ -50,6 +51,7 @@ final class GatewayMetrics: Sendable {
         "bridged_messages_duplicate_total": "Redelivered inbound items recognized by their idempotency key",
         "bridged_messages_out_total": "Deliveries completed through an adapter",
         "bridged_messages_denied_total": "Policy denials, by the adapter the envelope came from",
+        "bridged_deliveries_held_total": "Deliveries a quarantine rule held for review, by destination adapter",
         "bridged_deliveries_retried_total": "Failed deliveries scheduled for another attempt",
         "bridged_dead_letters_total": "Deliveries given up and moved to the dead-letter list",
     ]

@@ -14,27 +14,34 @@ extension SQLiteStore: OutboxStore {
                 )
             }
         }
+        let held = try commits.map { commit in try commit.held.map(Self.encodeHeld) }
         let now = Date().timeIntervalSince1970
         try await self.pool.write { db in
-            for (commit, entries) in zip(commits, rows) {
+            for ((commit, entries), held) in zip(zip(commits, rows), held) {
                 try db.execute(sql: "DELETE FROM inbox WHERE envelope_id = ?", arguments: [commit.envelopeID.rawValue])
                 for (entry, envelope, target, clearance) in entries {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO outbox (envelope_id, adapter, conversation, target, envelope, attempts,
-                                                next_attempt_at, created_at, clearance)
-                            VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
-                            """,
-                        arguments: [
-                            entry.envelope.id.rawValue, entry.clearance.adapter, entry.conversation, target, envelope,
-                            now, now, clearance,
-                        ]
-                    )
+                    try Self.insertOutbox(entry, envelope: envelope, target: target, clearance: clearance, now: now, db: db)
                 }
+                for row in held { try Self.insertHeld(row, now: now, db: db) }
                 try Self.insertNotices(commit.notices, db: db)
                 try Self.insertIndex(commit.index, db: db)
             }
         }
+    }
+
+    static func insertOutbox(
+        _ entry: OutboxEntry, envelope: Data, target: Data, clearance: Data, now: Double, db: Database
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO outbox (envelope_id, adapter, conversation, target, envelope, attempts,
+                                    next_attempt_at, created_at, clearance)
+                VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
+                """,
+            arguments: [
+                entry.envelope.id.rawValue, entry.clearance.adapter, entry.conversation, target, envelope, now, now, clearance,
+            ]
+        )
     }
 
     func dueDeliveries(adapter: String, now: Date, limit: Int) async throws -> [OutboxItem] {
@@ -94,9 +101,17 @@ extension SQLiteStore: OutboxStore {
             guard case .recleared(_, let clearance, let target) = settlement else { return nil }
             return (try Self.encodeClearance(clearance), try Self.encodeTarget(target))
         }
+        let held = try settlements.map { settlement -> EncodedHeld? in
+            guard case .held(_, let entry, _) = settlement else { return nil }
+            return try Self.encodeHeld(entry)
+        }
+        let now = Date().timeIntervalSince1970
         try await self.pool.write { db in
-            for (settlement, encoded) in zip(settlements, recleared) {
+            for ((settlement, encoded), held) in zip(zip(settlements, recleared), held) {
                 switch settlement {
+                case .held(let id, _, let removing):
+                    if let held { try Self.insertHeld(held, now: now, db: db) }
+                    if removing { try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id]) }
                 case .recleared(let id, _, _):
                     guard let (clearance, target) = encoded else { continue }
                     try db.execute(

@@ -125,6 +125,27 @@ final class SQLiteStore: Sendable {
             // Pruning keys older than the retention walks this index, never the table.
             try db.execute(sql: "CREATE INDEX idempotency_accepted ON idempotency(accepted_at)")
         }
+        migrator.registerMigration("v6-quarantine") { db in
+            // Deliveries a quarantine rule holds for review; a release moves one to the outbox.
+            try db.execute(
+                sql: """
+                    CREATE TABLE quarantine (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        envelope_id TEXT NOT NULL,
+                        adapter TEXT NOT NULL,
+                        conversation TEXT NOT NULL,
+                        target BLOB NOT NULL,
+                        envelope BLOB NOT NULL,
+                        rules TEXT NOT NULL,
+                        revision TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        notice_text TEXT,
+                        silent INTEGER NOT NULL,
+                        held_at REAL NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

@@ -58,7 +58,7 @@ protocol AuditIndexStore: Sendable {
 }
 
 /// All the store seams the daemon needs; SQLite implements them today, PostgreSQL can later.
-typealias GatewayStore = InboxStore & OutboxStore & DeadLetterStore & AuditIndexStore & AdapterStateStore
+typealias GatewayStore = InboxStore & OutboxStore & DeadLetterStore & QuarantineStore & AuditIndexStore & AdapterStateStore
 
 extension AuditIndexStore {
     /// Runs a transaction that carries the index rows of records already appended to the audit log. If it
@@ -90,10 +90,47 @@ struct OutboxEntry: Sendable {
     }
 }
 
+/// A delivery a quarantine rule holds for review: what would have been enqueued, and the rules that held
+/// it. It goes anywhere only through a reviewer's release, which the gate decides again.
+struct HeldEntry: Sendable, Hashable {
+    var envelope: Envelope
+    var adapter: String
+    var target: Delivery.Target
+    /// The outbox ordering key it gets when released.
+    var conversation: String
+    /// The quarantine rules that held it.
+    var rules: [String]
+    var revision: String
+    var reason: String
+    /// What the sender is told when a reviewer rejects it (the holding rules' notice).
+    var notice: PolicyDocument.DenyNotice
+}
+
+/// A held delivery as read back from the quarantine.
+struct HeldItem: Sendable, Hashable {
+    var id: Int64
+    var entry: HeldEntry
+    var heldAt: Date
+}
+
+/// Held deliveries a reviewer releases or rejects (`bridged quarantine`).
+protocol QuarantineStore: Sendable {
+    func heldItems(limit: Int) async throws -> [HeldItem]
+    func heldItem(id: Int64) async throws -> HeldItem?
+    /// In one transaction: removes the held row (or, with `remaining`, narrows it to what is still held),
+    /// enqueues the released delivery, puts notices into the inbox and records the audit index rows.
+    /// Returns false (and changes nothing) when no such row exists.
+    func resolveHold(
+        _ id: Int64, release: OutboxEntry?, remaining: HeldEntry?, notices: [Envelope], index: [AuditIndexEntry]
+    ) async throws -> Bool
+}
+
 /// The outcome of routing one inbox envelope.
 struct RoutingCommit: Sendable {
     var envelopeID: EnvelopeID
     var entries: [OutboxEntry]
+    /// Deliveries held for review instead of enqueued.
+    var held: [HeldEntry] = []
     /// Notices to the sender (denied recipients), stored in the same transaction.
     var notices: [Envelope] = []
     var index: [AuditIndexEntry]
@@ -121,6 +158,9 @@ enum Settlement: Sendable, Hashable {
     /// The gate in force decided the row again (the policy changed): its new clearance and the recipients
     /// still cleared. Applied before the row's other settlement in the same transaction.
     case recleared(id: Int64, clearance: StoredClearance, target: Delivery.Target)
+    /// The gate in force holds (some of) the row's recipients for review: they go to the quarantine;
+    /// `removing` deletes the row when nobody else is still cleared.
+    case held(id: Int64, entry: HeldEntry, removing: Bool)
 }
 
 struct DeadLetter: Sendable, Hashable {

@@ -146,7 +146,7 @@ extension ConditionConfigTests {
             """
         let issues = try ConfigFixture.issues(["policy.toml": policy]).map(\.description)
         #expect(issues == [
-            "policy.toml:6: rule[0].silent: only a deny rule or a barrier tells a sender anything",
+            "policy.toml:6: rule[0].silent: only a deny or quarantine rule or a barrier tells a sender anything",
             "policy.toml:14: rule[1].notice_text: a silent rule tells nobody: set notice_text or silent = true, not both",
         ])
         let good = policy.components(separatedBy: "[[rule]]").suffix(1).map { "[[rule]]" + $0 }.joined()
@@ -206,5 +206,35 @@ extension ConditionConfigTests {
         #expect(issues == [
             "policy.toml:8: rule[1].id: rule bob-to-ann can never decide: deny rule globex-all matches everything it allows, and a deny beats an allow"
         ])
+    }
+}
+
+extension ConditionConfigTests {
+    @Test("a quarantine rule loads with its conditions and notice; it may hold only messages and edits")
+    func quarantineRules() throws {
+        let policy = """
+            [[rule]]
+            id = "hold-cards"
+            action = "quarantine"
+            from = ["*"]
+            to = ["org:globex"]
+            detectors = ["card"]
+            notice_text = "Card data is reviewed before it leaves."
+
+            [[rule]]
+            id = "hold-presence"
+            action = "quarantine"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            kinds = ["message", "presence"]
+            """
+        let issues = try ConfigFixture.issues(["policy.toml": policy]).map(\.description)
+        #expect(issues == [
+            "policy.toml:14: rule[1].kinds: only messages and edits are held for review, not presence (a held presence would be stale when released)"
+        ])
+        let good = policy.components(separatedBy: "[[rule]]").prefix(2).joined(separator: "[[rule]]")
+        let snapshot = try self.load(["policy.toml": good])
+        let rule = try #require(snapshot.policy.rules.first)
+        #expect(rule.action == .quarantine && rule.conditions.detectors == [.card] && rule.notice == .text("Card data is reviewed before it leaves."))
     }
 }

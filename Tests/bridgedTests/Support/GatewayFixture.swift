@@ -158,10 +158,14 @@ final class GatewayFixture: @unchecked Sendable {
         return Answer(status: Int(response.status.code), body: String(buffer: body))
     }
 
-    func admin(_ path: String, method: HTTPMethod = .GET) async throws -> Answer {
+    func admin(_ path: String, method: HTTPMethod = .GET, json: String? = nil) async throws -> Answer {
         let port = try #require(await self.gateway.ports.adminPort)
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         return Answer(status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }

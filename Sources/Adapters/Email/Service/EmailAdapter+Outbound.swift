@@ -107,7 +107,7 @@ extension EmailAdapter {
         let email = OutboundEmail(
             from: .init(displayName: GatewayIdentity.displayName, address: self.postmaster),
             to: [.init(address: recipient)],
-            subject: "Not delivered: \(notice.originalSubject ?? "your message")",
+            subject: "\(notice.reason == .held ? "Held for review" : "Not delivered"): \(notice.originalSubject ?? "your message")",
             messageID: messageID,
             inReplyTo: original,
             references: [original].compactMap { $0 },

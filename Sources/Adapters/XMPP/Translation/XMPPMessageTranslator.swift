@@ -142,6 +142,9 @@ public struct XMPPMessageTranslator: Sendable {
         case .refused: ("cancel", "recipient-unavailable")
         case .gaveUp: ("wait", "recipient-unavailable")
         case .unreachable: ("cancel", "service-unavailable")
+        // RFC 6120 §8.3.3.12: the item violates a local policy; `wait` while a reviewer may still release it.
+        case .held: ("wait", "policy-violation")
+        case .rejected: ("cancel", "policy-violation")
         }
         // RFC 6121 §8.5.2.1.1: an error sent to a bare JID is dropped, so answer the full JID it came from.
         let (fullJID, id) = Self.split(nativeID: notice.original.origin.nativeID)
