@@ -3,6 +3,7 @@ import GRDB
 import Adapters
 import BridgeModel
 import Logging
+import NIOHTTP1
 import NIOPosix
 import PeerHarness
 import Testing
@@ -502,5 +503,50 @@ extension EmailBridgeTests {
         )
         let decision = try #require(tom["decision"] as? [String: Any])
         #expect(decision["effect"] as? String == "deny" && decision["rules"] as? [String] == ["no-initech-trading"])
+    }
+}
+
+extension EmailBridgeTests {
+    @Test("a DLP rule quarantines real mail: carol's IBAN is held, she gets a 'Held for review' mail, and a release delivers it to alice's chat")
+    func quarantineOnMail() async throws {
+        let policy = Self.policy + """
+
+            [[rule]]
+            id = "review-ibans"
+            action = "quarantine"
+            from = ["org:initech"]
+            to = ["org:acme"]
+            detectors = ["iban"]
+            notice_text = "Bank details are checked by Acme's payments desk first."
+            """
+        let peers = try await self.setUp(policy: policy)
+        defer { peers.gateway.remove() }
+        let held = Self.mail(id: "iban@initech.test", subject: "New bank details", body: "please pay to DE89 3704 0044 0532 0130 00")
+        try await peers.dovecot.deliver(to: DovecotFixture.gateway.user, raw: held, from: "carol@initech.test")
+        try await eventually("carol's mailbox got the held notice", within: 30) {
+            try await peers.dovecot.messages(of: DovecotFixture.carol.user).count >= 1
+        }
+        try await eventually("the pipeline is idle") { try await peers.gateway.quiescent() }
+        #expect(await peers.sink.state.count == 0, "nothing reaches alice before a release")
+        let items = try await peers.gateway.gateway.store.heldItems(limit: 10)
+        #expect(items.count == 1 && items.first?.entry.rules == ["review-ibans"], "\(items)")
+        let id = try #require(items.first?.id)
+        let released = try await peers.gateway.admin(
+            "/quarantine/\(id)/release", method: .POST, json: #"{"operator":"payments-desk","reason":"confirmed by phone"}"#
+        )
+        #expect(released.status == 200, "\(released.body)")
+        try await eventually("the released mail reached alice's chat", within: 30) { await peers.sink.state.count >= 1 }
+        let notice = try await self.rawMessages(peers.dovecot, of: DovecotFixture.carol.user)
+        try await peers.stop()
+        // Quoted-printable soft line breaks first (one may come before a space), then folded headers.
+        let unfolded = notice.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=\n", with: "")
+            .replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\n ", with: " ")
+        #expect(unfolded.contains("Subject: Held for review: New bank details"), "\(notice)")
+        #expect(unfolded.contains("In-Reply-To: <iban@initech.test>"), "\(notice)")
+        #expect(unfolded.contains("is held for review and is delivered only if a reviewer releases it: Bank details are checked by Acme"), "\(notice)")
+        #expect(await peers.sink.state.texts.contains { $0.contains("DE89 3704 0044 0532 0130 00") })
+        let records = try peers.gateway.auditRecords()
+        #expect(records.contains { $0["event"] as? String == "quarantine-released" && $0["operator"] as? String == "payments-desk" })
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(records)
     }
 }
