@@ -76,10 +76,13 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
     /// For a deny or a hold: what the deciding rules say the sender is told (any silent rule makes it silent; else the
     /// first rule's own text; else the gateway's sentence).
     public let notice: PolicyDocument.DenyNotice
+    /// For an item that goes through (allowed, or held and later released): the redact and annotate rules that
+    /// matched, in policy order. ``PolicyGate/clear(_:adapter:target:decisions:)`` applies them.
+    public let transforms: [String]
 
     init(
         effect: Effect, ruleIDs: [String], revision: String, reason: String, wouldBe: WouldBe? = nil,
-        notice: PolicyDocument.DenyNotice = .standard
+        notice: PolicyDocument.DenyNotice = .standard, transforms: [String] = []
     ) {
         self.effect = effect
         self.ruleIDs = ruleIDs
@@ -87,12 +90,20 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
         self.wouldBe = wouldBe
         self.notice = notice
+        self.transforms = transforms
     }
 
     func with(wouldBe: WouldBe?) -> PolicyDecision {
         PolicyDecision(
             effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: wouldBe,
-            notice: self.notice
+            notice: self.notice, transforms: self.transforms
+        )
+    }
+
+    func with(transforms: [String]) -> PolicyDecision {
+        PolicyDecision(
+            effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: self.wouldBe,
+            notice: self.notice, transforms: transforms
         )
     }
 
@@ -105,19 +116,43 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
 
 /// Proof that the gate allowed an envelope to go to one destination. The router can only enqueue an
 /// outbound delivery with a clearance, and only ``PolicyGate`` can make one.
+///
+/// A clearance carries the envelope exactly as it may be delivered: redacted and annotated by the rules the
+/// decisions name. What is cleared is what is delivered; the original is not reachable from a clearance.
 public struct Clearance: Hashable, Sendable {
+    /// One span a redact rule masked: the rule and what it found (the text is for hashing into the audit
+    /// record, never for writing down).
+    public struct Redacted: Hashable, Sendable {
+        public let rule: String
+        public let finding: Redaction.Finding
+    }
+
     public let envelopeID: EnvelopeID
     public let adapter: String
     public let target: Delivery.Target
     /// The allow decisions this clearance rests on (one per recipient, or one for a room's side).
     public let decisions: [PolicyDecision]
+    /// What may be delivered: the envelope after the decisions' redactions and disclaimers.
+    public let envelope: Envelope
+    /// What this clearance masked, and the annotate rules whose disclaimers it appended.
+    public let redacted: [Redacted]
+    public let annotatedBy: [String]
 
-    init(envelopeID: EnvelopeID, adapter: String, target: Delivery.Target, decisions: [PolicyDecision]) {
-        self.envelopeID = envelopeID
+    init(
+        envelope: Envelope, adapter: String, target: Delivery.Target, decisions: [PolicyDecision], redacted: [Redacted] = [],
+        annotatedBy: [String] = []
+    ) {
+        self.envelopeID = envelope.id
+        self.envelope = envelope
         self.adapter = adapter
         self.target = target
         self.decisions = decisions
+        self.redacted = redacted
+        self.annotatedBy = annotatedBy
     }
+
+    /// True when the envelope differs from the one decided.
+    public var transformed: Bool { !self.redacted.isEmpty || !self.annotatedBy.isEmpty }
 }
 
 extension Clearance {
@@ -135,10 +170,14 @@ extension Clearance {
 public struct StoredClearance: Hashable, Sendable, Codable {
     public var revision: String
     public var ruleIDs: [String]
+    /// The digest of the content the row holds (subject, body, rich body, attachments) when it was cleared:
+    /// a row whose content no longer has it is decided again, never delivered on this clearance.
+    public var contentDigest: String?
 
-    public init(revision: String, ruleIDs: [String]) {
+    public init(revision: String, ruleIDs: [String], contentDigest: String? = nil) {
         self.revision = revision
         self.ruleIDs = ruleIDs
+        self.contentDigest = contentDigest
     }
 
     /// A row that must be decided again before it goes anywhere: replayed dead letters, rows queued by a

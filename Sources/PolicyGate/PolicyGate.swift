@@ -26,6 +26,8 @@ public struct PolicyGate: Sendable {
     let barrierIndex: PolicyIndex
     /// Rules and barriers whose senders are told something else than the gateway's sentence, by id.
     let notices: [String: PolicyDocument.DenyNotice]
+    /// Redact and annotate rules, by id.
+    let transformRules: [String: PolicyDocument.Rule]
 
     /// Compiles a policy document.
     /// - Parameter revision: identifies this policy in every decision (the loader passes a digest of the file).
@@ -60,6 +62,9 @@ public struct PolicyGate: Sendable {
         for rule in policy.rules where rule.notice != .standard { notices[rule.id] = rule.notice }
         for barrier in policy.barriers where barrier.notice != .standard { notices[barrier.id] = barrier.notice }
         self.notices = notices
+        var transformRules: [String: PolicyDocument.Rule] = [:]
+        for rule in policy.rules where rule.action.transforms { transformRules[rule.id] = rule }
+        self.transformRules = transformRules
     }
 
     /// What the sender of an item denied by `ids` is told.
@@ -107,6 +112,7 @@ public struct PolicyGate: Sendable {
         var allows: [String] = []
         var denies: [String] = []
         var quarantines: [String] = []
+        var transforms: [String] = []
         var unproven: [String] = []
 
         static func add(_ id: String, to list: inout [String]) {
@@ -159,6 +165,12 @@ public struct PolicyGate: Sendable {
             case .allow: .allow
             case .deny: .deny
             case .quarantine: .quarantine
+            case .redact: .redact
+            case .annotate: .annotate
+            }
+            if rule.action.transforms, !PolicyDocument.Rule.transformableKinds.contains(request.kind) {
+                note(rule.id, action, rule.mode, .notMatched("only messages and edits are changed, not \(request.kind.rawValue)"))
+                continue
             }
             if rule.action == .quarantine, !PolicyDocument.Rule.quarantinableKinds.contains(request.kind) {
                 note(rule.id, action, rule.mode, .notMatched("only messages and edits are held, not \(request.kind.rawValue)"))
@@ -210,6 +222,9 @@ public struct PolicyGate: Sendable {
             case .quarantine:
                 noteRule(.matched)
                 matched(rule.id, mode: rule.mode, into: \.quarantines)
+            case .redact, .annotate:
+                noteRule(.matched)
+                matched(rule.id, mode: rule.mode, into: \.transforms)
             }
         }
         let decision = self.combine(request, enforced)
@@ -223,11 +238,14 @@ public struct PolicyGate: Sendable {
         let decision = self.combineAllowDeny(request, matches)
         // A hold applies only to what would otherwise cross: an item denied anyway is denied, not held (a
         // release could never deliver it).
-        guard decision.isAllowed, !matches.quarantines.isEmpty, request.kind != .notice else { return decision }
+        guard decision.isAllowed, request.kind != .notice else { return decision }
+        // Redactions and disclaimers go with whatever lets the item through, now or at its release.
+        let transforms = self.rules.lazy.map(\.id).filter(matches.transforms.contains)
+        guard !matches.quarantines.isEmpty else { return matches.transforms.isEmpty ? decision : decision.with(transforms: Array(transforms)) }
         return PolicyDecision(
             effect: .quarantine, ruleIDs: matches.quarantines, revision: self.revision,
             reason: "\(request.kind.rawValue) from \(request.from) to \(request.to) is held for review by \(matches.quarantines.joined(separator: ", "))",
-            notice: self.notice(matches.quarantines)
+            notice: self.notice(matches.quarantines), transforms: Array(transforms)
         )
     }
 
@@ -316,7 +334,9 @@ public struct PolicyGate: Sendable {
         let decision = PolicyDecision(
             effect: .allow, ruleIDs: stored.ruleIDs, revision: self.revision, reason: "cleared under this revision"
         )
-        return Clearance(envelopeID: envelope.id, adapter: adapter, target: target, decisions: [decision])
+        // The row holds the envelope as it was cleared (already redacted and annotated); the caller has
+        // checked that its content still has the stored digest.
+        return Clearance(envelope: envelope, adapter: adapter, target: target, decisions: [decision])
     }
 
     /// Clears an envelope for one destination, given the decisions for every party it reaches there.
@@ -331,7 +351,76 @@ public struct PolicyGate: Sendable {
         guard !decisions.isEmpty, decisions.allSatisfy({ $0.isAllowed && $0.revision == self.revision }) else {
             return nil
         }
-        return Clearance(envelopeID: envelope.id, adapter: adapter, target: target, decisions: decisions)
+        var ids: [String] = []
+        for id in decisions.flatMap(\.transforms) where !ids.contains(id) { ids.append(id) }
+        guard !ids.isEmpty else { return Clearance(envelope: envelope, adapter: adapter, target: target, decisions: decisions) }
+        var delivered = envelope
+        var redacted: [Clearance.Redacted] = []
+        var annotatedBy: [String] = []
+        // In policy order, so one set of rules always yields the same content.
+        for rule in self.rules where ids.contains(rule.id) {
+            switch rule.action {
+            case .redact:
+                for finding in Self.redact(&delivered, rule.conditions) { redacted.append(.init(rule: rule.id, finding: finding)) }
+            case .annotate:
+                if let disclaimer = rule.disclaimer, Self.annotate(&delivered, rule.id, disclaimer) { annotatedBy.append(rule.id) }
+            default:
+                break
+            }
+        }
+        return Clearance(envelope: delivered, adapter: adapter, target: target, decisions: decisions, redacted: redacted, annotatedBy: annotatedBy)
+    }
+
+    /// The label that marks an envelope as carrying an annotate rule's disclaimer, so deciding it again
+    /// (after a reload, at a replay) never appends it twice.
+    public static func annotationLabel(_ rule: String) -> String { "annotated:\(rule)" }
+
+    private static func redact(_ envelope: inout Envelope, _ conditions: RuleConditions) -> [Redaction.Finding] {
+        var findings: [Redaction.Finding] = []
+        if let subject = envelope.subject {
+            let (masked, found) = Redaction.apply(subject, conditions.redactionRanges(in: subject, field: .subject), field: .subject)
+            envelope.subject = masked
+            findings += found
+        }
+        let (body, found) = Redaction.apply(envelope.body, conditions.redactionRanges(in: envelope.body, field: .body), field: .body)
+        envelope.body = body
+        findings += found
+        if let rich = envelope.rich {
+            let (masked, found) = Redaction.apply(rich.text, conditions.redactionRanges(in: rich.text, field: .rich), field: .rich)
+            envelope.rich = RichBody(format: rich.format, text: masked)
+            findings += found
+        }
+        return findings
+    }
+
+    /// Appends the disclaimer after a blank line to the plain body, and as its own paragraph to an HTML or
+    /// Markdown body. - Returns: false when the envelope already carries it.
+    private static func annotate(_ envelope: inout Envelope, _ rule: String, _ disclaimer: String) -> Bool {
+        guard envelope.labels.insert(Self.annotationLabel(rule)).inserted else { return false }
+        envelope.body += (envelope.body.isEmpty ? "" : "\n\n") + disclaimer
+        if let rich = envelope.rich {
+            let text = switch rich.format {
+            case .html: rich.text + "\n<p>" + Self.htmlEscaped(disclaimer) + "</p>"
+            case .markdown: rich.text + "\n\n" + disclaimer
+            }
+            envelope.rich = RichBody(format: rich.format, text: text)
+        }
+        return true
+    }
+
+    private static func htmlEscaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "\n": out += "<br>"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 }
 
@@ -342,6 +431,8 @@ public struct PolicyExplanation: Sendable, Hashable {
             case allow
             case deny
             case quarantine
+            case redact
+            case annotate
             case barrier
         }
 

@@ -156,6 +156,7 @@ struct PolicyFile: Decodable {
         var time: OneOrMany?
         var notice_text: String?
         var silent: Bool?
+        var disclaimer: String?
     }
 
     struct Barrier: Decodable {

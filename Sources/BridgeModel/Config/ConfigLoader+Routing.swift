@@ -120,19 +120,33 @@ extension ConfigLoader {
                     "only messages and edits are held for review, not \(other.rawValue) (a held \(other.rawValue) would be stale when released)"
                 )
             }
+            if let action, action.transforms, let other = kinds.subtracting(PolicyDocument.Rule.transformableKinds).first {
+                self.report(name, "\(key).kinds", "only messages and edits are \(action == .redact ? "redacted" : "annotated"), not \(other.rawValue)")
+            }
+            if let action, action.transforms, raw.mode == PolicyDocument.Mode.auditOnly.rawValue {
+                self.report(name, "\(key).mode", "audit-only is for rules that decide (allow, deny, quarantine); \(action == .redact ? "a redact" : "an annotate") rule only changes what is delivered")
+            }
+            let disclaimer = self.disclaimer(raw.disclaimer, key: key, action: action)
             if raw.allow_unauthenticated == true, action != .allow {
                 self.report(name, "\(key).allow_unauthenticated", "only an allow rule can let unauthenticated senders through")
             }
             let mode = self.mode(raw.mode, key: "\(key).mode")
             let conditions = self.conditions(raw, key: key, action: action, routes: routes)
-            let notice = self.denyNotice(text: raw.notice_text, silent: raw.silent, key: key, deny: action != .allow)
+            let notice = self.denyNotice(
+                text: raw.notice_text, silent: raw.silent, key: key, deny: action == .deny || action == .quarantine
+            )
             guard let action else { continue }
+            if action == .redact, raw.words == nil, raw.words_file == nil, raw.patterns == nil, raw.detectors == nil,
+                raw.subject_words == nil, raw.subject_patterns == nil
+            {
+                self.report(name, "\(key).action", "a redact rule masks what its words, patterns or detectors find: give at least one")
+            }
             rules.append(
                 .init(
                     id: raw.id, action: action, from: raw.from, to: raw.to, kinds: kinds,
                     bothWays: raw.both_ways ?? false,
                     allowUnauthenticated: raw.allow_unauthenticated ?? false, mode: mode, conditions: conditions,
-                    notice: notice, description: raw.description
+                    notice: notice, disclaimer: disclaimer, description: raw.description
                 )
             )
         }
@@ -281,6 +295,22 @@ extension ConfigLoader {
             return .text(trimmed)
         default: return .standard
         }
+    }
+
+    /// `disclaimer`: required on an annotate rule, refused on any other; 1 to 2,000 characters.
+    mutating func disclaimer(_ text: String?, key: String, action: PolicyDocument.Rule.Action?) -> String? {
+        let name = "policy.toml"
+        guard let action else { return nil }
+        guard action == .annotate else {
+            if text != nil { self.report(name, "\(key).disclaimer", "only an annotate rule has a disclaimer") }
+            return nil
+        }
+        let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if trimmed.isEmpty || trimmed.count > 2000 {
+            self.report(name, "\(key).disclaimer", "an annotate rule needs a disclaimer of 1 to 2,000 characters")
+            return nil
+        }
+        return trimmed
     }
 
     mutating func mode(_ text: String?, key: String) -> PolicyDocument.Mode {

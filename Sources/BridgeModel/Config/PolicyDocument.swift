@@ -34,11 +34,20 @@ public struct PolicyDocument: Sendable, Hashable {
             case deny
             /// Held for review when it would otherwise be allowed; a reviewer releases or rejects it.
             case quarantine
+            /// What the rule's content conditions find is masked before the item is delivered.
+            case redact
+            /// The rule's ``Rule/disclaimer`` is appended before the item is delivered.
+            case annotate
+
+            /// Redact and annotate change what is delivered; they never decide whether it is.
+            public var transforms: Bool { self == .redact || self == .annotate }
         }
 
         /// The kinds a quarantine rule holds; it never matches others (a presence or receipt held for
         /// review would be stale when released).
         public static let quarantinableKinds: Set<EnvelopeKind> = [.message, .edit]
+        /// The kinds a redact or annotate rule changes: the ones with text.
+        public static let transformableKinds: Set<EnvelopeKind> = [.message, .edit]
 
         public var id: String
         public var action: Action
@@ -59,6 +68,8 @@ public struct PolicyDocument: Sendable, Hashable {
         public var conditions: RuleConditions
         /// For a deny or quarantine rule: what the sender is told.
         public var notice: DenyNotice
+        /// For an annotate rule: the text appended to what is delivered.
+        public var disclaimer: String?
         public var description: String?
 
         public init(
@@ -72,8 +83,10 @@ public struct PolicyDocument: Sendable, Hashable {
             mode: Mode = .enforce,
             conditions: RuleConditions = RuleConditions(),
             notice: DenyNotice = .standard,
+            disclaimer: String? = nil,
             description: String? = nil
         ) {
+            self.disclaimer = disclaimer
             self.notice = notice
             self.mode = mode
             self.conditions = conditions

@@ -20,6 +20,8 @@ enum AuditEventType: String, Sendable, Hashable, Codable {
     case quarantineReleased = "quarantine-released"
     /// A reviewer rejected a held delivery (`bridged quarantine reject`).
     case quarantineRejected = "quarantine-rejected"
+    /// A cleared delivery's content was changed by redact or annotate rules before it was enqueued.
+    case transformed
 }
 
 /// One audit record's content. The log adds `seq`, `at` and `prev` and chains it; nil fields are omitted.
@@ -39,6 +41,8 @@ struct AuditEvent: Encodable, Sendable, Hashable {
         var would: Would?
         /// True when the deciding rule is silent: the sender is told nothing.
         var silent: Bool? = nil
+        /// The redact and annotate rules that apply to what goes through.
+        var transforms: [String]? = nil
     }
 
     var event: AuditEventType
@@ -74,6 +78,18 @@ struct AuditEvent: Encodable, Sendable, Hashable {
     var held: Int64?
     var held_rules: [String]?
     var `operator`: String?
+    /// On a `transformed` record: each masked span (by rule, field, what found it and the SHA-256 of what it
+    /// covered, never the text), the annotate rules applied, and the digest of the content enqueued.
+    var redacted: [Redacted]?
+    var annotated: [String]?
+    var content_sha256: String?
+
+    struct Redacted: Encodable, Sendable, Hashable {
+        var rule: String
+        var field: String
+        var found: String
+        var sha256: String
+    }
 
     init(_ event: AuditEventType) { self.event = event }
 
@@ -120,7 +136,8 @@ struct AuditEvent: Encodable, Sendable, Hashable {
             effect: decision.effect.rawValue, rules: decision.ruleIDs, revision: decision.revision,
             reason: decision.reason,
             would: decision.wouldBe.map { Decision.Would(effect: $0.effect.rawValue, rules: $0.ruleIDs) },
-            silent: decision.notice == .silent ? true : nil
+            silent: decision.notice == .silent ? true : nil,
+            transforms: decision.transforms.isEmpty ? nil : decision.transforms
         )
         if recovered { event.recovered = true }
         return event

@@ -88,8 +88,9 @@ struct DeliveryWorker: Sendable {
             if case .room(let room, _) = clearance.target { event.room = room }
             do {
                 let audience = try await self.roomAudience(for: clearance.target, item: item, routing: routing, events: &outcomes.events)
+                // The clearance's envelope: as the gate redacted and annotated it.
                 let delivery = Delivery(
-                    id: item.id, envelope: item.envelope, adapter: item.adapter, target: clearance.target, attempt: attempt,
+                    id: item.id, envelope: clearance.envelope, adapter: item.adapter, target: clearance.target, attempt: attempt,
                     audience: audience
                 )
                 window.append(Prepared(item: item, delivery: delivery, clearance: clearance, event: event))
@@ -191,7 +192,13 @@ struct DeliveryWorker: Sendable {
         notices: inout [Envelope]
     ) -> Clearance? {
         let gate = routing.gate
-        if let confirmed = gate.confirm(item.clearance, envelope: item.envelope, adapter: item.adapter, target: item.target) {
+        var stored = item.clearance
+        if let digest = stored.contentDigest, digest != ContentDigest.of(item.envelope) {
+            // The row's content is not what was cleared: it is decided (and transformed) again, never sent on trust.
+            self.logger.warning("a queued row's content does not match its clearance; deciding it again", metadata: ["delivery": "\(item.id)"])
+            stored = .undecided
+        }
+        if let confirmed = gate.confirm(stored, envelope: item.envelope, adapter: item.adapter, target: item.target) {
             return confirmed
         }
         let redecision = self.planner(routing).redecide(item)
@@ -205,7 +212,13 @@ struct DeliveryWorker: Sendable {
             if redecision.clearance == nil { return nil }
         }
         if let clearance = redecision.clearance {
-            settlements.append(.recleared(id: item.id, clearance: clearance.stored, target: clearance.target))
+            let entry = OutboxEntry(clearance: clearance, conversation: item.conversation)
+            settlements.append(
+                .recleared(
+                    id: item.id, clearance: entry.storedClearance, target: clearance.target,
+                    envelope: clearance.envelope == item.envelope ? nil : clearance.envelope
+                )
+            )
             return clearance
         }
         let reason = "policy-changed: the policy in force (\(gate.revision)) no longer allows this delivery"

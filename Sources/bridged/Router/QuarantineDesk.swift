@@ -94,8 +94,9 @@ actor QuarantineDesk {
                     outcome.denied.append("\((event.to ?? [event.room ?? "room"]).joined(separator: ", ")): \(event.decision?.rules.joined(separator: ", ") ?? "")")
                 }
                 let entry = redecision.clearance.map {
-                    OutboxEntry(clearance: $0, envelope: item.entry.envelope, conversation: item.entry.conversation)
+                    OutboxEntry(clearance: $0, conversation: item.entry.conversation)
                 }
+                // (`redecide` already recorded a `transformed` record for a release whose content the gate changed.)
                 if let clearance = redecision.clearance {
                     outcome.delivering = switch clearance.target {
                     case .direct(let recipients): recipients.map(\.description)

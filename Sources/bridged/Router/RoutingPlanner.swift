@@ -79,7 +79,8 @@ struct RoutingPlanner {
 
     private func planDirect(_ envelope: Envelope) -> Plan {
         var plan = Plan()
-        var allowed: [String: [(Address, PolicyDecision)]] = [:]
+        // Per adapter and set of redact/annotate rules: one clearance each, so each gets its own content.
+        var allowed: [DeliveryGroup: [(Address, PolicyDecision)]] = [:]
         var held: [String: [(Address, PolicyDecision)]] = [:]
         var deniedRecipients: [(Address, PolicyDecision)] = []
         var unreachable: [Address] = []
@@ -114,18 +115,20 @@ struct RoutingPlanner {
                 held[adapter, default: []].append((recipient, decision))
                 continue
             }
-            allowed[adapter, default: []].append((recipient, decision))
+            allowed[DeliveryGroup(adapter: adapter, transforms: decision.transforms), default: []].append((recipient, decision))
         }
         for (adapter, recipients) in held.sorted(by: { $0.key < $1.key }) {
             plan.held += self.holds(envelope, adapter: adapter, recipients)
         }
-        for (adapter, cleared) in allowed.sorted(by: { $0.key < $1.key }) {
+        for (group, cleared) in allowed.sorted(by: { $0.key < $1.key }) {
             let recipients = cleared.map(\.0)
             let target = Delivery.Target.direct(recipients)
-            guard let clearance = self.gate.clear(envelope, adapter: adapter, target: target, decisions: cleared.map(\.1)) else {
+            guard let clearance = self.gate.clear(envelope, adapter: group.adapter, target: target, decisions: cleared.map(\.1)) else {
                 continue
             }
-            plan.entries.append(OutboxEntry(clearance: clearance, envelope: envelope, conversation: Self.conversation(envelope, recipients)))
+            let entry = OutboxEntry(clearance: clearance, conversation: Self.conversation(envelope, recipients))
+            if let event = Self.transformedEvent(entry) { plan.events.append(event) }
+            plan.entries.append(entry)
         }
         plan.notices += self.notices(about: envelope, denied: deniedRecipients, .denied, "routing")
         plan.notices += self.notices(about: envelope, denied: held.sorted(by: { $0.key < $1.key }).flatMap(\.value), .held, "routing")
@@ -169,9 +172,9 @@ struct RoutingPlanner {
             guard let clearance = self.gate.clear(envelope, adapter: member.adapter, target: target, decisions: decisions.map(\.1)) else {
                 continue
             }
-            plan.entries.append(
-                OutboxEntry(clearance: clearance, envelope: envelope, conversation: "room:\(room.id)")
-            )
+            let entry = OutboxEntry(clearance: clearance, conversation: "room:\(room.id)")
+            if let event = Self.transformedEvent(entry) { plan.events.append(event) }
+            plan.entries.append(entry)
         }
         return plan
     }
@@ -199,7 +202,7 @@ struct RoutingPlanner {
         }
         let target = Delivery.Target.direct(envelope.recipients)
         if let clearance = self.gate.clear(envelope, adapter: adapter, target: target, decisions: [decision]) {
-            plan.entries.append(OutboxEntry(clearance: clearance, envelope: envelope, conversation: Self.conversation(envelope, envelope.recipients)))
+            plan.entries.append(OutboxEntry(clearance: clearance, conversation: Self.conversation(envelope, envelope.recipients)))
         }
         return plan
     }
@@ -284,11 +287,48 @@ struct RoutingPlanner {
         }
         if !decisions.isEmpty {
             result.clearance = self.gate.clear(envelope, adapter: item.adapter, target: target, decisions: decisions)
+            if let clearance = result.clearance, clearance.envelope != envelope,
+                let event = Self.transformedEvent(OutboxEntry(clearance: clearance, conversation: item.conversation))
+            {
+                result.events.append(event)
+            }
         }
         return result
     }
 
     // MARK: - Helpers
+
+    /// Where one cleared delivery goes: an adapter, with the redact and annotate rules its content gets.
+    struct DeliveryGroup: Hashable, Comparable {
+        var adapter: String
+        var transforms: [String]
+
+        static func < (lhs: Self, rhs: Self) -> Bool {
+            (lhs.adapter, lhs.transforms.joined(separator: ",")) < (rhs.adapter, rhs.transforms.joined(separator: ","))
+        }
+    }
+
+    /// The `transformed` record for an entry whose content the gate changed: what was masked (by hash and
+    /// what found it, never the words), which disclaimers were appended, and the digest of what is enqueued.
+    static func transformedEvent(_ entry: OutboxEntry) -> AuditEvent? {
+        let clearance = entry.clearance
+        guard clearance.transformed else { return nil }
+        var event = AuditEvent(.transformed)
+        event.envelope = clearance.envelopeID.rawValue
+        event.adapter = clearance.adapter
+        switch clearance.target {
+        case .direct(let recipients): event.to = recipients.map(\.description)
+        case .room(let room, _): event.room = room
+        }
+        if !clearance.redacted.isEmpty {
+            event.redacted = clearance.redacted.map {
+                AuditEvent.Redacted(rule: $0.rule, field: $0.finding.field.rawValue, found: $0.finding.finder, sha256: AuditEvent.sha256($0.finding.text))
+            }
+        }
+        if !clearance.annotatedBy.isEmpty { event.annotated = clearance.annotatedBy }
+        event.content_sha256 = entry.storedClearance.contentDigest
+        return event
+    }
 
     /// The held entries for recipients a quarantine rule holds, one per set of holding rules.
     private func holds(_ envelope: Envelope, adapter: String, _ recipients: [(Address, PolicyDecision)]) -> [HeldEntry] {

@@ -10,7 +10,7 @@ extension SQLiteStore: OutboxStore {
             try commit.entries.map { entry in
                 (
                     entry, try EnvelopeCoding.encode(entry.envelope), try Self.encodeTarget(entry.clearance.target),
-                    try Self.encodeClearance(entry.clearance.stored)
+                    try Self.encodeClearance(entry.storedClearance)
                 )
             }
         }
@@ -97,9 +97,9 @@ extension SQLiteStore: OutboxStore {
     }
 
     func settle(_ settlements: [Settlement], notices: [Envelope] = [], index: [AuditIndexEntry]) async throws {
-        let recleared = try settlements.map { settlement -> (Data, Data)? in
-            guard case .recleared(_, let clearance, let target) = settlement else { return nil }
-            return (try Self.encodeClearance(clearance), try Self.encodeTarget(target))
+        let recleared = try settlements.map { settlement -> (Data, Data, Data?)? in
+            guard case .recleared(_, let clearance, let target, let envelope) = settlement else { return nil }
+            return (try Self.encodeClearance(clearance), try Self.encodeTarget(target), try envelope.map(EnvelopeCoding.encode))
         }
         let held = try settlements.map { settlement -> EncodedHeld? in
             guard case .held(_, let entry, _) = settlement else { return nil }
@@ -112,11 +112,14 @@ extension SQLiteStore: OutboxStore {
                 case .held(let id, _, let removing):
                     if let held { try Self.insertHeld(held, now: now, db: db) }
                     if removing { try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id]) }
-                case .recleared(let id, _, _):
-                    guard let (clearance, target) = encoded else { continue }
+                case .recleared(let id, _, _, _):
+                    guard let (clearance, target, envelope) = encoded else { continue }
                     try db.execute(
                         sql: "UPDATE outbox SET clearance = ?, target = ? WHERE seq = ?", arguments: [clearance, target, id]
                     )
+                    if let envelope {
+                        try db.execute(sql: "UPDATE outbox SET envelope = ? WHERE seq = ?", arguments: [envelope, id])
+                    }
                 case .delivered(let id, let nativeID):
                     if let nativeID {
                         try db.execute(

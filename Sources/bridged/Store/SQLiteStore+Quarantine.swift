@@ -68,7 +68,7 @@ extension SQLiteStore: QuarantineStore {
         _ id: Int64, release: OutboxEntry?, remaining: HeldEntry?, notices: [Envelope], index: [AuditIndexEntry]
     ) async throws -> Bool {
         let released = try release.map {
-            ($0, try EnvelopeCoding.encode($0.envelope), try Self.encodeTarget($0.clearance.target), try Self.encodeClearance($0.clearance.stored))
+            ($0, try EnvelopeCoding.encode($0.envelope), try Self.encodeTarget($0.clearance.target), try Self.encodeClearance($0.storedClearance))
         }
         let narrowed = try remaining.map(Self.encodeHeld)
         let now = Date().timeIntervalSince1970

@@ -76,17 +76,26 @@ extension AuditIndexStore {
 
 /// One cleared delivery to enqueue. It can only be made from a ``Clearance``, which only the policy gate
 /// issues: there is no way to put anything into the outbox that the gate did not allow.
+///
+/// The envelope enqueued is the clearance's own: as the gate redacted and annotated it. There is no way to
+/// enqueue the original of a transformed item.
 struct OutboxEntry: Sendable {
     let clearance: Clearance
-    let envelope: Envelope
     /// Ordering key: deliveries with the same adapter and conversation leave in enqueue order.
     let conversation: String
 
-    init(clearance: Clearance, envelope: Envelope, conversation: String) {
-        precondition(clearance.envelopeID == envelope.id, "a clearance covers exactly one envelope")
+    init(clearance: Clearance, conversation: String) {
         self.clearance = clearance
-        self.envelope = envelope
         self.conversation = conversation
+    }
+
+    var envelope: Envelope { self.clearance.envelope }
+
+    /// What the row keeps of its clearance, with the digest of the content it holds.
+    var storedClearance: StoredClearance {
+        var stored = self.clearance.stored
+        stored.contentDigest = ContentDigest.of(self.clearance.envelope)
+        return stored
     }
 }
 
@@ -157,7 +166,8 @@ enum Settlement: Sendable, Hashable {
     case deadLetter(id: Int64, attempts: Int, reason: String, at: Date)
     /// The gate in force decided the row again (the policy changed): its new clearance and the recipients
     /// still cleared. Applied before the row's other settlement in the same transaction.
-    case recleared(id: Int64, clearance: StoredClearance, target: Delivery.Target)
+    /// `envelope`: the content as the gate in force transformed it, when that differs from the row's.
+    case recleared(id: Int64, clearance: StoredClearance, target: Delivery.Target, envelope: Envelope? = nil)
     /// The gate in force holds (some of) the row's recipients for review: they go to the quarantine;
     /// `removing` deletes the row when nobody else is still cleared.
     case held(id: Int64, entry: HeldEntry, removing: Bool)

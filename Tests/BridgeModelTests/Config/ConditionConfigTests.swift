@@ -238,3 +238,56 @@ extension ConditionConfigTests {
         #expect(rule.action == .quarantine && rule.conditions.detectors == [.card] && rule.notice == .text("Card data is reviewed before it leaves."))
     }
 }
+
+extension ConditionConfigTests {
+    @Test("redact needs something to find, annotate needs a disclaimer, neither is audit-only or changes presence")
+    func transformRules() throws {
+        let policy = """
+            [[rule]]
+            id = "mask-cards"
+            action = "redact"
+            from = ["*"]
+            to = ["org:globex"]
+            detectors = ["card"]
+
+            [[rule]]
+            id = "footer"
+            action = "annotate"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            disclaimer = "  From Acme.  "
+
+            [[rule]]
+            id = "mask-nothing"
+            action = "redact"
+            from = ["*"]
+            to = ["*"]
+
+            [[rule]]
+            id = "no-footer"
+            action = "annotate"
+            from = ["*"]
+            to = ["*"]
+            kinds = ["presence"]
+            mode = "audit-only"
+
+            [[rule]]
+            id = "stray"
+            action = "allow"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            disclaimer = "x"
+            """
+        let issues = try ConfigFixture.issues(["policy.toml": policy]).map(\.description)
+        #expect(issues == [
+            "policy.toml:17: rule[2].action: a redact rule masks what its words, patterns or detectors find: give at least one",
+            "policy.toml:26: rule[3].kinds: only messages and edits are annotated, not presence",
+            "policy.toml:27: rule[3].mode: audit-only is for rules that decide (allow, deny, quarantine); an annotate rule only changes what is delivered",
+            "policy.toml:21: rule[3].disclaimer: an annotate rule needs a disclaimer of 1 to 2,000 characters",
+            "policy.toml:34: rule[4].disclaimer: only an annotate rule has a disclaimer",
+        ], "\(issues)")
+        let good = policy.components(separatedBy: "[[rule]]").prefix(3).joined(separator: "[[rule]]")
+        let rules = try self.load(["policy.toml": good]).policy.rules
+        #expect(rules.map(\.action) == [.redact, .annotate] && rules[1].disclaimer == "From Acme.")
+    }
+}

@@ -45,7 +45,10 @@ struct NoBypassTests {
         let worker = try #require(try Self.files().first { $0.path == "bridged/Router/DeliveryWorker.swift" }?.text)
         #expect(worker.components(separatedBy: "Delivery(\n").count - 1 == 1)
         #expect(worker.contains("target: clearance.target"))
-        #expect(worker.contains("gate.confirm(item.clearance"))
+        #expect(worker.contains("gate.confirm(stored"))
+        // What it delivers is the clearance's envelope (as redacted and annotated), whose stored digest it checked.
+        #expect(worker.contains("envelope: clearance.envelope"))
+        #expect(worker.contains("digest != ContentDigest.of(item.envelope)"))
     }
 
     @Test("labels and reserved rule ids have one source: no file but ReservedNames.swift spells them")

@@ -34,7 +34,7 @@ struct OutboxStoreTests {
         let clearance = try #require(
             gate.clear(envelope, adapter: "acme-archive", target: .direct(envelope.recipients), decisions: [decision])
         )
-        return OutboxEntry(clearance: clearance, envelope: envelope, conversation: conversation)
+        return OutboxEntry(clearance: clearance, conversation: conversation)
     }
 
     @Test("the writer connection runs at synchronous = FULL, so a commit survives a power loss, not only a crash")
