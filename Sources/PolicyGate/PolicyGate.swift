@@ -400,27 +400,12 @@ public struct PolicyGate: Sendable {
         envelope.body += (envelope.body.isEmpty ? "" : "\n\n") + disclaimer
         if let rich = envelope.rich {
             let text = switch rich.format {
-            case .html: rich.text + "\n<p>" + Self.htmlEscaped(disclaimer) + "</p>"
+            case .html: rich.text + "\n<p>" + HTMLText.escaped(disclaimer[...]).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "<br>") + "</p>"
             case .markdown: rich.text + "\n\n" + disclaimer
             }
             envelope.rich = RichBody(format: rich.format, text: text)
         }
         return true
-    }
-
-    private static func htmlEscaped(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "\n": out += "<br>"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }
 

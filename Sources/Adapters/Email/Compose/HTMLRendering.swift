@@ -1,3 +1,4 @@
+import BridgeModel
 /// Turns plain chat text into a small, safe HTML document for the `text/html` alternative.
 ///
 /// Everything the user typed is escaped; the only markup is what this type writes: paragraphs for
@@ -91,20 +92,5 @@ public enum HTMLRendering {
         return end
     }
 
-    /// Escapes `& < > " '` for text and attribute values.
-    static func escaped(_ text: Substring) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&#39;"
-            default: output.append(character)
-            }
-        }
-        return output
-    }
+    static func escaped(_ text: Substring) -> String { HTMLText.escaped(text) }
 }
