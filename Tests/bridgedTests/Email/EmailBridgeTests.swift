@@ -550,3 +550,44 @@ extension EmailBridgeTests {
         AuditAssertions.everyDeliveryClearedByTheGateInForce(records)
     }
 }
+
+extension EmailBridgeTests {
+    @Test("a disclaimer on everything leaving acme appears in the text and the HTML part of alice's mail in carol's real mailbox, and a card number in it is masked")
+    func disclaimerAndRedactionOnMail() async throws {
+        let policy = Self.policy + """
+
+            [[rule]]
+            id = "acme-disclaimer"
+            action = "annotate"
+            from = ["org:acme"]
+            to = ["*"]
+            disclaimer = "Acme Corp: this message may be confidential & privileged."
+
+            [[rule]]
+            id = "mask-cards"
+            action = "redact"
+            from = ["*"]
+            to = ["*"]
+            detectors = ["card"]
+            """
+        let peers = try await self.setUp(policy: policy)
+        defer { peers.gateway.remove() }
+        let post = #"{"event_id":"alice-disclaimer","from":"alice@acme.test","to":["carol@initech.test"],"text":"Use card 4111 1111 1111 1111 for the deposit."}"#
+        #expect(try await peers.gateway.post(post, adapter: "acme-chat", secret: "acme-outbound-secret").status == 202)
+        try await eventually("carol's mailbox got alice's mail", within: 30) {
+            try await peers.dovecot.messages(of: DovecotFixture.carol.user).count == 1
+        }
+        let raw = try await self.rawMessages(peers.dovecot, of: DovecotFixture.carol.user)
+        try await peers.stop()
+        let decoded = raw.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=\n", with: "")
+            .replacingOccurrences(of: "=26", with: "&").replacingOccurrences(of: "=3D", with: "=")
+        let parts = decoded.components(separatedBy: "Content-Type: text/")
+        let text = try #require(parts.first { $0.hasPrefix("plain") }, "\(raw)")
+        let html = try #require(parts.first { $0.hasPrefix("html") }, "\(raw)")
+        #expect(text.contains("Use card [redacted] for the deposit.") && text.contains("Acme Corp: this message may be confidential & privileged."), "\(text)")
+        #expect(html.contains("Acme Corp: this message may be confidential &amp; privileged."), "\(html)")
+        #expect(!raw.contains("4111"), "\(raw)")
+        let transformed = try peers.gateway.auditRecords().first { $0["event"] as? String == "transformed" }
+        #expect(transformed?["annotated"] as? [String] == ["acme-disclaimer"])
+    }
+}
