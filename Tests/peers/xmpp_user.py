@@ -101,6 +101,14 @@ class User(slixmpp.ClientXMPP):
 
     def on_message(self, msg):
         error = msg["error"]["condition"] if msg["type"] == "error" else None
+        if msg["type"] == "error" and not error:
+            # slixmpp knows only RFC 3920's conditions; read a newer one (RFC 6120's policy-violation) from the XML.
+            stanzas = "{urn:ietf:params:xml:ns:xmpp-stanzas}"
+            found = msg.xml.find("{jabber:component:accept}error") or msg.xml.find("{jabber:client}error")
+            for child in (list(found) if found is not None else []):
+                if child.tag.startswith(stanzas) and child.tag != stanzas + "text":
+                    error = child.tag[len(stanzas):]
+                    break
         text = msg["error"]["text"] if msg["type"] == "error" else None
         replace = msg.xml.find("{urn:xmpp:message-correct:0}replace")
         reply = msg.xml.find("{urn:xmpp:reply:0}reply")

@@ -285,3 +285,60 @@ struct XMPPFederationTests {
         #expect(accepted.count == 2, "\(accepted)")
     }
 }
+
+extension XMPPFederationTests {
+    @Test("content rules over XMPP: alice's card number reaches bob masked with acme's disclaimer; her IBAN is held, and she gets a wait policy-violation error")
+    func contentRulesOverXMPP() async throws {
+        let policy = Self.openPolicy + """
+
+            [[rule]]
+            id = "mask-cards"
+            action = "redact"
+            from = ["*"]
+            to = ["org:globex"]
+            detectors = ["card"]
+
+            [[rule]]
+            id = "acme-disclaimer"
+            action = "annotate"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            disclaimer = "Acme Corp: confidential."
+
+            [[rule]]
+            id = "review-ibans"
+            action = "quarantine"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            detectors = ["iban"]
+            """
+        let (prosody, fixture) = try await self.setUp(policy: policy)
+        defer { fixture.remove() }
+        do {
+            let expected = "deposit to [redacted] today\n\nAcme Corp: confidential."
+            let bob = try self.user("bob@globex.test", "bobpw", prosody, ["--until", "body:\(expected)", "--wait", "60"])
+            try await bob.waitForOutput("\"ready\": true")
+            let card = try self.user("alice@acme.test", "alicepw", prosody, [
+                "--send", Self.bobForAlice, "deposit to 4111 1111 1111 1111 today", "--wait", "5",
+            ])
+            _ = try await card.waitForExit()
+            #expect(try await bob.waitForExit() == 0, "bob did not get the masked, annotated message: \(bob.output)")
+            #expect(!bob.output.contains("4111"), "\(bob.output)")
+
+            let iban = try self.user("alice@acme.test", "alicepw", prosody, [
+                "--send", Self.bobForAlice, "IBAN DE89 3704 0044 0532 0130 00", "--until", "error:policy-violation", "--wait", "30",
+            ])
+            #expect(try await iban.waitForExit() == 0, "alice was not told it is held: \(iban.output)")
+            #expect(iban.output.contains("is held for review"), "\(iban.output)")
+            try await eventually("the IBAN is held") { try await fixture.gateway.store.heldItems(limit: 10).count == 1 }
+            try await fixture.stop()
+            await prosody.stop()
+        } catch {
+            try? await fixture.stop()
+            await prosody.stop()
+            throw error
+        }
+        let records = try fixture.auditRecords()
+        #expect(records.contains { $0["event"] as? String == "transformed" && $0["annotated"] as? [String] == ["acme-disclaimer"] })
+    }
+}
