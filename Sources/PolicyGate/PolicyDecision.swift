@@ -79,11 +79,14 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
     /// For an item that goes through (allowed, or held and later released): the redact and annotate rules that
     /// matched, in policy order. ``PolicyGate/clear(_:adapter:target:decisions:)`` applies them.
     public let transforms: [String]
+    /// The journal rules that matched and copy this item (for a denial, only those with `journal_denied`).
+    public let journals: [String]
 
     init(
         effect: Effect, ruleIDs: [String], revision: String, reason: String, wouldBe: WouldBe? = nil,
-        notice: PolicyDocument.DenyNotice = .standard, transforms: [String] = []
+        notice: PolicyDocument.DenyNotice = .standard, transforms: [String] = [], journals: [String] = []
     ) {
+        self.journals = journals
         self.effect = effect
         self.ruleIDs = ruleIDs
         self.revision = revision
@@ -96,14 +99,21 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
     func with(wouldBe: WouldBe?) -> PolicyDecision {
         PolicyDecision(
             effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: wouldBe,
-            notice: self.notice, transforms: self.transforms
+            notice: self.notice, transforms: self.transforms, journals: self.journals
         )
     }
 
     func with(transforms: [String]) -> PolicyDecision {
         PolicyDecision(
             effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: self.wouldBe,
-            notice: self.notice, transforms: transforms
+            notice: self.notice, transforms: transforms, journals: self.journals
+        )
+    }
+
+    func with(journals: [String]) -> PolicyDecision {
+        PolicyDecision(
+            effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: self.wouldBe,
+            notice: self.notice, transforms: self.transforms, journals: journals
         )
     }
 

@@ -28,6 +28,8 @@ public struct PolicyGate: Sendable {
     let notices: [String: PolicyDocument.DenyNotice]
     /// Redact and annotate rules, by id.
     let transformRules: [String: PolicyDocument.Rule]
+    /// Journal rules, by id.
+    let journalRules: [String: PolicyDocument.Rule]
 
     /// Compiles a policy document.
     /// - Parameter revision: identifies this policy in every decision (the loader passes a digest of the file).
@@ -65,6 +67,9 @@ public struct PolicyGate: Sendable {
         var transformRules: [String: PolicyDocument.Rule] = [:]
         for rule in policy.rules where rule.action.transforms { transformRules[rule.id] = rule }
         self.transformRules = transformRules
+        var journalRules: [String: PolicyDocument.Rule] = [:]
+        for rule in policy.rules where rule.action == .journal { journalRules[rule.id] = rule }
+        self.journalRules = journalRules
     }
 
     /// What the sender of an item denied by `ids` is told.
@@ -113,6 +118,7 @@ public struct PolicyGate: Sendable {
         var denies: [String] = []
         var quarantines: [String] = []
         var transforms: [String] = []
+        var journals: [String] = []
         var unproven: [String] = []
 
         static func add(_ id: String, to list: inout [String]) {
@@ -167,8 +173,9 @@ public struct PolicyGate: Sendable {
             case .quarantine: .quarantine
             case .redact: .redact
             case .annotate: .annotate
+            case .journal: .journal
             }
-            if rule.action.transforms, !PolicyDocument.Rule.transformableKinds.contains(request.kind) {
+            if !rule.action.decides, !PolicyDocument.Rule.transformableKinds.contains(request.kind) {
                 note(rule.id, action, rule.mode, .notMatched("only messages and edits are changed, not \(request.kind.rawValue)"))
                 continue
             }
@@ -225,6 +232,9 @@ public struct PolicyGate: Sendable {
             case .redact, .annotate:
                 noteRule(.matched)
                 matched(rule.id, mode: rule.mode, into: \.transforms)
+            case .journal:
+                noteRule(.matched)
+                matched(rule.id, mode: rule.mode, into: \.journals)
             }
         }
         let decision = self.combine(request, enforced)
@@ -235,6 +245,16 @@ public struct PolicyGate: Sendable {
     }
 
     private func combine(_ request: PolicyRequest, _ matches: Matches) -> PolicyDecision {
+        let decision = self.combineDecision(request, matches)
+        guard !matches.journals.isEmpty, request.kind != .notice else { return decision }
+        // A journal copy goes for what is allowed or held, and for a denial (a barrier's too) where the rule
+        // says so: a compliance archive is on no side of a barrier.
+        let journals = decision.effect == .deny
+            ? matches.journals.filter { self.journalRules[$0]?.journalDenied == true } : matches.journals
+        return journals.isEmpty ? decision : decision.with(journals: journals)
+    }
+
+    private func combineDecision(_ request: PolicyRequest, _ matches: Matches) -> PolicyDecision {
         let decision = self.combineAllowDeny(request, matches)
         // A hold applies only to what would otherwise cross: an item denied anyway is denied, not held (a
         // release could never deliver it).
@@ -371,9 +391,24 @@ public struct PolicyGate: Sendable {
         return Clearance(envelope: delivered, adapter: adapter, target: target, decisions: decisions, redacted: redacted, annotatedBy: annotatedBy)
     }
 
-    /// The label that marks an envelope as carrying an annotate rule's disclaimer, so deciding it again
-    /// (after a reload, at a replay) never appends it twice.
-    public static func annotationLabel(_ rule: String) -> String { "annotated:\(rule)" }
+    /// The ordering key of a journal copy's outbox row, which also tells a re-decision what the row is.
+    public static func journalConversation(_ rule: String) -> String { "journal:\(rule)" }
+
+    /// Clears the journal copy a journal rule of this gate asks for: the item as its sender wrote it, to the
+    /// rule's `journal_to`, through `adapter` (the one that reaches that address's org). Nil when this gate
+    /// has no such journal rule (a reload removed it).
+    public func clearJournal(_ envelope: Envelope, rule id: String, adapter: String) -> Clearance? {
+        guard let rule = self.journalRules[id], let destination = rule.journalTo else { return nil }
+        let decision = PolicyDecision(
+            effect: .allow, ruleIDs: [id], revision: self.revision, reason: "a journal copy to \(destination) by rule \(id)"
+        )
+        var copy = envelope
+        copy.labels.insert(EnvelopeLabel.journalCopy)
+        return Clearance(envelope: copy, adapter: adapter, target: .direct([destination]), decisions: [decision])
+    }
+
+    /// The journal rule's destination, if this gate has it.
+    public func journalDestination(_ rule: String) -> Address? { self.journalRules[rule]?.journalTo }
 
     private static func redact(_ envelope: inout Envelope, _ conditions: RuleConditions) -> [Redaction.Finding] {
         var findings: [Redaction.Finding] = []
@@ -396,7 +431,8 @@ public struct PolicyGate: Sendable {
     /// Appends the disclaimer after a blank line to the plain body, and as its own paragraph to an HTML or
     /// Markdown body. - Returns: false when the envelope already carries it.
     private static func annotate(_ envelope: inout Envelope, _ rule: String, _ disclaimer: String) -> Bool {
-        guard envelope.labels.insert(Self.annotationLabel(rule)).inserted else { return false }
+        // The label makes deciding it again (after a reload, at a replay) never append the disclaimer twice.
+        guard envelope.labels.insert(EnvelopeLabel.annotated(rule)).inserted else { return false }
         envelope.body += (envelope.body.isEmpty ? "" : "\n\n") + disclaimer
         if let rich = envelope.rich {
             let text = switch rich.format {
@@ -418,6 +454,7 @@ public struct PolicyExplanation: Sendable, Hashable {
             case quarantine
             case redact
             case annotate
+            case journal
             case barrier
         }
 

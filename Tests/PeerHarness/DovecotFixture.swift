@@ -4,13 +4,15 @@ import NIOPosix
 import Testing
 
 /// A real Dovecot 2.3 started by the test on loopback (see ../shared/PEERS.md §3): IMAP with STARTTLS,
-/// IMAPS and LMTP on free ports, a throwaway self-signed certificate, three users, maildirs and config in
+/// IMAPS and LMTP on free ports, a throwaway self-signed certificate, four users, maildirs and config in
 /// a temp directory, stopped with SIGTERM.
 public final class DovecotFixture: @unchecked Sendable {
     // @unchecked: the Process is only touched from the owning test's task.
     public static let gateway = (user: "gateway@acme.test", password: "gatewaypw")
     public static let carol = (user: "carol@initech.test", password: "carolpw")
     public static let alice = (user: "alice@acme.test", password: "alicepw")
+    /// initech's compliance archive, where journal copies land.
+    public static let compliance = (user: "compliance@initech.test", password: "compliancepw")
     /// The name the certificate carries (its SAN also has IP:127.0.0.1; TLS clients need a DNS name for SNI).
     public static let serverHostname = "localhost"
     /// Dovecot's post-login capabilities without IDLE (for the polling fallback).
@@ -60,7 +62,7 @@ public final class DovecotFixture: @unchecked Sendable {
         )
         try fm.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyPath)
 
-        let users = [Self.gateway, Self.carol, Self.alice].map { "\($0.user):{PLAIN}\($0.password)::::::" }
+        let users = [Self.gateway, Self.carol, Self.alice, Self.compliance].map { "\($0.user):{PLAIN}\($0.password)::::::" }
         try (users.joined(separator: "\n") + "\n").write(
             to: self.directory.appendingPathComponent("users"), atomically: true, encoding: .utf8)
 

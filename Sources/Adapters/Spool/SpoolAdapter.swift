@@ -9,7 +9,7 @@ import Foundation
 /// Delivers each routed envelope as one JSON file into a directory: a journal or archive target, and the
 /// simplest real destination.
 ///
-/// Files are written to a temporary name, fsynced, renamed to `<envelope-id>.<adapter>.json` and the
+/// Files are written to a temporary name, fsynced, renamed to `<envelope-id>.<adapter>.json` (`….journal.json` for a journal copy) and the
 /// directory is fsynced, so a file either exists whole or not at all. Redelivering the same item rewrites
 /// the same file: delivery into a spool is idempotent.
 public struct SpoolAdapter: Adapter {
@@ -35,7 +35,7 @@ public struct SpoolAdapter: Adapter {
         } catch {
             throw .permanent("encode-failed", "the envelope could not be encoded")
         }
-        let fileName = "\(delivery.envelope.id.rawValue).\(self.name).json"
+        let fileName = "\(delivery.deliveryKey).json"
         do {
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
             try DurableFile.write(data + Data("\n".utf8), to: self.directory.appendingPathComponent(fileName))

@@ -157,6 +157,8 @@ struct PolicyFile: Decodable {
         var notice_text: String?
         var silent: Bool?
         var disclaimer: String?
+        var journal_to: String?
+        var journal_denied: Bool?
     }
 
     struct Barrier: Decodable {

@@ -18,6 +18,7 @@ struct PolicyCaseFile: Decodable {
         var rules: [String]?
         var would: String?
         var would_rule: String?
+        var actions: [String]?
     }
 
     var `case`: [Case]?
@@ -98,9 +99,10 @@ extension ConfigLoader {
                 report("at", "a time is RFC 3339 with its offset, as \"2026-12-07T09:30:00+01:00\", not \"\(text)\"")
             }
             let rules = (raw.rules ?? []) + (raw.rule.map { [$0] } ?? [])
-            for rule in rules + (raw.would_rule.map { [$0] } ?? [])
+            for rule in rules + (raw.would_rule.map { [$0] } ?? []) + (raw.actions ?? [])
             where !rule.hasPrefix(ReservedRuleID.prefix) && !ruleIDs.contains(rule) {
-                report(raw.would_rule == rule ? "would_rule" : "rule", "unknown rule \"\(rule)\" (not in policy.toml)")
+                let field = raw.would_rule == rule ? "would_rule" : (raw.actions?.contains(rule) == true ? "actions" : "rule")
+                report(field, "unknown rule \"\(rule)\" (not in policy.toml)")
             }
             guard self.issues.count == before, let kind, let expect else { continue }
             cases.append(
@@ -108,7 +110,8 @@ extension ConfigLoader {
                     file: file, line: locator.line(for: key), name: raw.name, from: raw.from, to: raw.to, room: raw.room,
                     via: raw.via, kind: kind, text: raw.text, subject: raw.subject, attachments: attachments, at: at,
                     authenticated: raw.authenticated ?? true, expect: expect,
-                    rules: rules, would: would ?? (raw.would_rule == nil ? nil : .deny), wouldRules: raw.would_rule.map { [$0] } ?? []
+                    rules: rules, would: would ?? (raw.would_rule == nil ? nil : .deny), wouldRules: raw.would_rule.map { [$0] } ?? [],
+                    actions: raw.actions ?? []
                 )
             )
         }

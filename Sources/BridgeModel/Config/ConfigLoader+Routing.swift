@@ -120,12 +120,18 @@ extension ConfigLoader {
                     "only messages and edits are held for review, not \(other.rawValue) (a held \(other.rawValue) would be stale when released)"
                 )
             }
-            if let action, action.transforms, let other = kinds.subtracting(PolicyDocument.Rule.transformableKinds).first {
-                self.report(name, "\(key).kinds", "only messages and edits are \(action == .redact ? "redacted" : "annotated"), not \(other.rawValue)")
+            if let action, !action.decides, let other = kinds.subtracting(PolicyDocument.Rule.transformableKinds).first {
+                let verb = switch action {
+                case .redact: "redacted"
+                case .annotate: "annotated"
+                default: "journaled"
+                }
+                self.report(name, "\(key).kinds", "only messages and edits are \(verb), not \(other.rawValue)")
             }
-            if let action, action.transforms, raw.mode == PolicyDocument.Mode.auditOnly.rawValue {
-                self.report(name, "\(key).mode", "audit-only is for rules that decide (allow, deny, quarantine); \(action == .redact ? "a redact" : "an annotate") rule only changes what is delivered")
+            if let action, !action.decides, raw.mode == PolicyDocument.Mode.auditOnly.rawValue {
+                self.report(name, "\(key).mode", "audit-only is for rules that decide (allow, deny, quarantine); \(action == .annotate ? "an" : "a") \(action.rawValue) rule acts beside the decision")
             }
+            let journal = self.journal(raw, key: key, action: action, orgs: orgs, routes: routes)
             let disclaimer = self.disclaimer(raw.disclaimer, key: key, action: action)
             if raw.allow_unauthenticated == true, action != .allow {
                 self.report(name, "\(key).allow_unauthenticated", "only an allow rule can let unauthenticated senders through")
@@ -146,7 +152,8 @@ extension ConfigLoader {
                     id: raw.id, action: action, from: raw.from, to: raw.to, kinds: kinds,
                     bothWays: raw.both_ways ?? false,
                     allowUnauthenticated: raw.allow_unauthenticated ?? false, mode: mode, conditions: conditions,
-                    notice: notice, disclaimer: disclaimer, description: raw.description
+                    notice: notice, disclaimer: disclaimer, journalTo: journal, journalDenied: raw.journal_denied ?? false,
+                    description: raw.description
                 )
             )
         }
@@ -295,6 +302,36 @@ extension ConfigLoader {
             return .text(trimmed)
         default: return .standard
         }
+    }
+
+    /// `journal_to`: required on a journal rule (an address of a known org that routes.toml reaches), refused
+    /// elsewhere, as is `journal_denied`.
+    mutating func journal(
+        _ raw: PolicyFile.Rule, key: String, action: PolicyDocument.Rule.Action?, orgs: OrgDirectory, routes: RoutesConfig
+    ) -> Address? {
+        let name = "policy.toml"
+        guard let action else { return nil }
+        guard action == .journal else {
+            if raw.journal_to != nil { self.report(name, "\(key).journal_to", "only a journal rule has a journal destination") }
+            if raw.journal_denied != nil { self.report(name, "\(key).journal_denied", "only a journal rule copies denied items") }
+            return nil
+        }
+        guard let text = raw.journal_to else {
+            self.report(name, "\(key).journal_to", "a journal rule needs journal_to, the address its copies go to")
+            return nil
+        }
+        guard let address = try? Address(parsing: text) else {
+            self.report(name, "\(key).journal_to", "\"\(text)\" is not an address")
+            return nil
+        }
+        guard let org = orgs.org(of: address), routes.reach.contains(where: { $0.org == org }) else {
+            self.report(
+                name, "\(key).journal_to",
+                "unknown journal destination \(address): its domain must belong to an org that routes.toml [[reach]]es"
+            )
+            return nil
+        }
+        return address
     }
 
     /// `disclaimer`: required on an annotate rule, refused on any other; 1 to 2,000 characters.

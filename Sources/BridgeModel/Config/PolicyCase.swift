@@ -37,12 +37,14 @@ public struct PolicyCase: Sendable, Hashable {
     /// What audit-only rules must say they would have decided (nil: not checked).
     public var would: Expectation?
     public var wouldRules: [String]
+    /// Redact, annotate and journal rules that must all apply to the item.
+    public var actions: [String]
 
     public init(
         file: String, line: Int? = nil, name: String, from: String, to: String? = nil, room: String? = nil,
         via: String? = nil, kind: EnvelopeKind = .message, text: String? = nil, subject: String? = nil,
         attachments: [PolicyContent.AttachmentFacts] = [], at: Date? = nil, authenticated: Bool = true,
-        expect: Expectation, rules: [String] = [], would: Expectation? = nil, wouldRules: [String] = []
+        expect: Expectation, rules: [String] = [], would: Expectation? = nil, wouldRules: [String] = [], actions: [String] = []
     ) {
         self.file = file
         self.line = line
@@ -61,5 +63,6 @@ public struct PolicyCase: Sendable, Hashable {
         self.rules = rules
         self.would = would
         self.wouldRules = wouldRules
+        self.actions = actions
     }
 }

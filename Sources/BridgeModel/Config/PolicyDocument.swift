@@ -38,9 +38,13 @@ public struct PolicyDocument: Sendable, Hashable {
             case redact
             /// The rule's ``Rule/disclaimer`` is appended before the item is delivered.
             case annotate
+            /// A copy also goes to ``Rule/journalTo`` (a compliance mailbox, an archive spool).
+            case journal
 
             /// Redact and annotate change what is delivered; they never decide whether it is.
             public var transforms: Bool { self == .redact || self == .annotate }
+            /// Allow, deny and quarantine decide; the others act beside whatever decides.
+            public var decides: Bool { self == .allow || self == .deny || self == .quarantine }
         }
 
         /// The kinds a quarantine rule holds; it never matches others (a presence or receipt held for
@@ -70,6 +74,9 @@ public struct PolicyDocument: Sendable, Hashable {
         public var notice: DenyNotice
         /// For an annotate rule: the text appended to what is delivered.
         public var disclaimer: String?
+        /// For a journal rule: where the copy goes, and whether denied items are copied too.
+        public var journalTo: Address?
+        public var journalDenied: Bool
         public var description: String?
 
         public init(
@@ -84,9 +91,13 @@ public struct PolicyDocument: Sendable, Hashable {
             conditions: RuleConditions = RuleConditions(),
             notice: DenyNotice = .standard,
             disclaimer: String? = nil,
+            journalTo: Address? = nil,
+            journalDenied: Bool = false,
             description: String? = nil
         ) {
             self.disclaimer = disclaimer
+            self.journalTo = journalTo
+            self.journalDenied = journalDenied
             self.notice = notice
             self.mode = mode
             self.conditions = conditions

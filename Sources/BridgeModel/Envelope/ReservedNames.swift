@@ -5,6 +5,11 @@ public enum EnvelopeLabel {
     /// gate denies such envelopes across org lines unless a rule says `allow_unauthenticated`, and the
     /// gateway never answers such a sender with a notice.
     public static let unauthenticated = "unauthenticated"
+    /// A journal rule's copy of an item, on its way to the journal destination: delivered under its own key
+    /// and never recorded in the id map, so it is never taken for the item itself.
+    public static let journalCopy = "journal-copy"
+    /// Marks an envelope as carrying an annotate rule's disclaimer (`annotated:RULE`).
+    public static func annotated(_ rule: String) -> String { "annotated:\(rule)" }
 }
 
 /// Rule ids of the gate's built-in decisions. Operators' rule ids may not start with ``prefix``.

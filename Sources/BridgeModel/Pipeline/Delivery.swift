@@ -39,8 +39,10 @@ public struct Delivery: Hashable, Sendable {
         self.audience = audience
     }
 
-    /// A stable id for this delivery that a destination can deduplicate on.
-    public var deliveryKey: String { "\(self.envelope.id.rawValue).\(self.adapter)" }
+    /// A stable id for this delivery that a destination can deduplicate on (a journal copy has its own).
+    public var deliveryKey: String {
+        "\(self.envelope.id.rawValue).\(self.adapter)" + (self.envelope.labels.contains(EnvelopeLabel.journalCopy) ? ".journal" : "")
+    }
 }
 
 /// Why a delivery failed. Transient failures are retried with backoff; permanent ones are dead-lettered.

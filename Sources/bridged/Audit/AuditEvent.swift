@@ -82,6 +82,8 @@ struct AuditEvent: Encodable, Sendable, Hashable {
     /// covered, never the text), the annotate rules applied, and the digest of the content enqueued.
     var redacted: [Redacted]?
     var annotated: [String]?
+    /// On the `decided` record of a journal copy (`to` is the journal destination).
+    var journal: Bool?
     var content_sha256: String?
 
     struct Redacted: Encodable, Sendable, Hashable {

@@ -48,10 +48,14 @@ struct PolicyCaseRunner {
         if let expected = policyCase.would, expected != wouldEffect {
             problems.append("expected audit-only rules to say \(expected == .none ? "nothing" : "would \(expected.rawValue)")")
         }
+        let applied = Self.unique(decisions.flatMap { $0.transforms + $0.journals })
+        let missingActions = policyCase.actions.filter { !applied.contains($0) }
+        if !missingActions.isEmpty { problems.append("expected \(missingActions.joined(separator: ", ")) to apply") }
         let missingWould = policyCase.wouldRules.filter { !wouldRules.contains($0) }
         if !missingWould.isEmpty { problems.append("expected audit-only rules \(missingWould.joined(separator: ", ")) to be named") }
         var got = "\(effect.rawValue) by \(rules.isEmpty ? "(no rule)" : rules.joined(separator: ", "))"
         if !would.isEmpty { got += ", would \(wouldEffect.rawValue) by \(wouldRules.joined(separator: ", "))" }
+        if !applied.isEmpty { got += ", with \(applied.joined(separator: ", "))" }
         return Result(policyCase: policyCase, got: got, problems: problems)
     }
 

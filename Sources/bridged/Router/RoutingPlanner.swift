@@ -82,12 +82,14 @@ struct RoutingPlanner {
         // Per adapter and set of redact/annotate rules: one clearance each, so each gets its own content.
         var allowed: [DeliveryGroup: [(Address, PolicyDecision)]] = [:]
         var held: [String: [(Address, PolicyDecision)]] = [:]
+        var journals: [String] = []
         var deniedRecipients: [(Address, PolicyDecision)] = []
         var unreachable: [Address] = []
         for recipient in envelope.recipients {
             let party = self.gate.party(recipient)
             let decision = self.decideDirect(envelope, to: recipient)
             let adapter = party.org.flatMap { self.routing.reach[$0] }
+            for rule in decision.journals where !journals.contains(rule) { journals.append(rule) }
             plan.events.append(
                 .decided(
                     envelope, to: [recipient.description], room: nil, adapter: adapter, decision: decision,
@@ -130,6 +132,7 @@ struct RoutingPlanner {
             if let event = Self.transformedEvent(entry) { plan.events.append(event) }
             plan.entries.append(entry)
         }
+        self.journalCopies(envelope, journals, into: &plan)
         plan.notices += self.notices(about: envelope, denied: deniedRecipients, .denied, "routing")
         plan.notices += self.notices(about: envelope, denied: held.sorted(by: { $0.key < $1.key }).flatMap(\.value), .held, "routing")
         if !unreachable.isEmpty, let notice = self.notice(about: envelope, unreachable, .unreachable, "routing") {
@@ -144,8 +147,10 @@ struct RoutingPlanner {
             plan.events.append(self.undeliverable(envelope, to: nil, adapter: nil, reason: "channel-not-bridged"))
             return plan
         }
+        var journals: [String] = []
         for member in room.members where member.adapter != conversation.adapter {
             let decisions = self.decideRoom(envelope, room: room.id, member: member)
+            for rule in decisions.flatMap(\.1.journals) where !journals.contains(rule) { journals.append(rule) }
             for (subject, decision) in decisions {
                 plan.events.append(
                     .decided(
@@ -176,6 +181,7 @@ struct RoutingPlanner {
             if let event = Self.transformedEvent(entry) { plan.events.append(event) }
             plan.entries.append(entry)
         }
+        self.journalCopies(envelope, journals, into: &plan)
         return plan
     }
 
@@ -224,6 +230,23 @@ struct RoutingPlanner {
     func redecide(_ item: OutboxItem, deniedReason: Notice.Reason = .policyChanged, discriminator: String? = nil) -> Redecision {
         let discriminator = discriminator ?? String(item.id)
         var result = Redecision()
+        if item.conversation.hasPrefix(PolicyGate.journalConversation("")) {
+            // A journal copy is cleared by its rule alone: while the policy in force still has the rule, it goes.
+            let rule = String(item.conversation.dropFirst(PolicyGate.journalConversation("").count))
+            guard let clearance = self.gate.clearJournal(item.envelope, rule: rule, adapter: item.adapter) else {
+                result.denied += 1
+                return result
+            }
+            var event = AuditEvent.decided(
+                item.envelope, to: journalRecipients(clearance.target), room: nil, adapter: item.adapter,
+                decision: clearance.decisions[0], recovered: false
+            )
+            event.redecided = true
+            event.journal = true
+            result.events.append(event)
+            result.clearance = clearance
+            return result
+        }
         let envelope = item.envelope
         var decisions: [PolicyDecision] = []
         var target = item.target
@@ -297,6 +320,35 @@ struct RoutingPlanner {
     }
 
     // MARK: - Helpers
+
+    private func journalRecipients(_ target: Delivery.Target) -> [String]? {
+        if case .direct(let recipients) = target { return recipients.map(\.description) }
+        return nil
+    }
+
+    /// The journal copies the matched journal rules ask for, one per rule: each to its destination through
+    /// the adapter that reaches that address's org, cleared by the gate and audited as a `decided` record
+    /// marked `journal`. The loop guard does not apply: a copy to an archive goes nowhere further.
+    private func journalCopies(_ envelope: Envelope, _ rules: [String], into plan: inout Plan) {
+        for rule in rules {
+            guard let destination = self.gate.journalDestination(rule) else { continue }
+            guard let adapter = self.gate.party(destination).org.flatMap({ self.routing.reach[$0] }) else {
+                plan.events.append(self.undeliverable(envelope, to: destination.description, adapter: nil, reason: "no-route"))
+                continue
+            }
+            guard self.deliverable.contains(adapter) else {
+                plan.events.append(self.undeliverable(envelope, to: destination.description, adapter: adapter, reason: "adapter-cannot-deliver"))
+                continue
+            }
+            guard let clearance = self.gate.clearJournal(envelope, rule: rule, adapter: adapter) else { continue }
+            var event = AuditEvent.decided(
+                envelope, to: [destination.description], room: nil, adapter: adapter, decision: clearance.decisions[0], recovered: self.recovered
+            )
+            event.journal = true
+            plan.events.append(event)
+            plan.entries.append(OutboxEntry(clearance: clearance, conversation: PolicyGate.journalConversation(rule)))
+        }
+    }
 
     /// Where one cleared delivery goes: an adapter, with the redact and annotate rules its content gets.
     struct DeliveryGroup: Hashable, Comparable {

@@ -121,7 +121,7 @@ extension SQLiteStore: OutboxStore {
                         try db.execute(sql: "UPDATE outbox SET envelope = ? WHERE seq = ?", arguments: [envelope, id])
                     }
                 case .delivered(let id, let nativeID):
-                    if let nativeID {
+                    if let nativeID, try !Self.isJournalRow(id, db: db) {
                         try db.execute(
                             sql: """
                                 INSERT OR REPLACE INTO id_map (adapter, native_id, envelope_id, conversation)
@@ -203,5 +203,13 @@ extension SQLiteStore: DeadLetterStore {
             try db.execute(sql: "DELETE FROM dead_letters WHERE seq = ?", arguments: [id])
             return true
         }
+    }
+}
+
+extension SQLiteStore {
+    /// A journal copy's row: its delivery is never recorded in the id map (it is not the item's delivery).
+    static func isJournalRow(_ id: Int64, db: Database) throws -> Bool {
+        let conversation = try String.fetchOne(db, sql: "SELECT conversation FROM outbox WHERE seq = ?", arguments: [id])
+        return conversation?.hasPrefix(PolicyGate.journalConversation("")) == true
     }
 }

@@ -282,12 +282,48 @@ extension ConditionConfigTests {
         #expect(issues == [
             "policy.toml:17: rule[2].action: a redact rule masks what its words, patterns or detectors find: give at least one",
             "policy.toml:26: rule[3].kinds: only messages and edits are annotated, not presence",
-            "policy.toml:27: rule[3].mode: audit-only is for rules that decide (allow, deny, quarantine); an annotate rule only changes what is delivered",
+            "policy.toml:27: rule[3].mode: audit-only is for rules that decide (allow, deny, quarantine); an annotate rule acts beside the decision",
             "policy.toml:21: rule[3].disclaimer: an annotate rule needs a disclaimer of 1 to 2,000 characters",
             "policy.toml:34: rule[4].disclaimer: only an annotate rule has a disclaimer",
         ], "\(issues)")
         let good = policy.components(separatedBy: "[[rule]]").prefix(3).joined(separator: "[[rule]]")
         let rules = try self.load(["policy.toml": good]).policy.rules
         #expect(rules.map(\.action) == [.redact, .annotate] && rules[1].disclaimer == "From Acme.")
+    }
+}
+
+extension ConditionConfigTests {
+    @Test("a journal rule needs a destination that routes.toml reaches; its keys belong to journal rules only")
+    func journalRules() throws {
+        let policy = """
+            [[rule]]
+            id = "journal-globex"
+            action = "journal"
+            from = ["org:globex"]
+            to = ["*"]
+            journal_to = "archive@acme.test"
+            journal_denied = true
+
+            [[rule]]
+            id = "journal-nowhere"
+            action = "journal"
+            from = ["*"]
+            to = ["*"]
+            journal_to = "archive@nowhere.test"
+
+            [[rule]]
+            id = "stray"
+            action = "allow"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            journal_denied = true
+            """
+        let issues = try ConfigFixture.issues(["policy.toml": policy]).map(\.description)
+        #expect(issues.count == 2, "\(issues)")
+        #expect(issues.contains { $0.contains("rule[1].journal_to: unknown journal destination archive@nowhere.test") }, "\(issues)")
+        #expect(issues.contains { $0.contains("rule[2].journal_denied: only a journal rule copies denied items") }, "\(issues)")
+        let good = policy.components(separatedBy: "[[rule]]").prefix(2).joined(separator: "[[rule]]")
+        let rule = try #require(try self.load(["policy.toml": good]).policy.rules.first)
+        #expect(rule.action == .journal && rule.journalTo?.description == "archive@acme.test" && rule.journalDenied)
     }
 }

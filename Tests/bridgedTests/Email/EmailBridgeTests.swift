@@ -591,3 +591,37 @@ extension EmailBridgeTests {
         #expect(transformed?["annotated"] as? [String] == ["acme-disclaimer"])
     }
 }
+
+extension EmailBridgeTests {
+    @Test("a journal copy of acme's mail to initech lands in initech's compliance mailbox on the real Dovecot, beside the mail in carol's")
+    func journalCopyToComplianceMailbox() async throws {
+        let policy = Self.policy + """
+
+            [[rule]]
+            id = "journal-initech"
+            action = "journal"
+            from = ["org:acme"]
+            to = ["org:initech"]
+            journal_to = "compliance@initech.test"
+            """
+        let peers = try await self.setUp(policy: policy)
+        defer { peers.gateway.remove() }
+        let post = #"{"event_id":"alice-journal","from":"alice@acme.test","to":["carol@initech.test"],"text":"The signed contract is attached."}"#
+        #expect(try await peers.gateway.post(post, adapter: "acme-chat", secret: "acme-outbound-secret").status == 202)
+        try await eventually("carol's mailbox and the compliance mailbox each got the mail", within: 30) {
+            guard try await peers.dovecot.messages(of: DovecotFixture.carol.user).count == 1 else { return false }
+            return try await peers.dovecot.messages(of: DovecotFixture.compliance.user).count == 1
+        }
+        try await eventually("the pipeline is idle") { try await peers.gateway.quiescent() }
+        let copy = try await self.rawMessages(peers.dovecot, of: DovecotFixture.compliance.user)
+        try await peers.stop()
+        #expect(copy.contains("The signed contract is attached."), "\(copy)")
+        #expect(copy.contains("Delivered-To: compliance@initech.test"), "\(copy)")
+        let records = try peers.gateway.auditRecords()
+        let journal = try #require(records.first { $0["event"] as? String == "decided" && $0["journal"] as? Bool == true })
+        #expect(journal["to"] as? [String] == ["compliance@initech.test"])
+        #expect((journal["decision"] as? [String: Any])?["rules"] as? [String] == ["journal-initech"])
+        #expect(records.filter { $0["event"] as? String == "delivered" }.count == 2)
+        AuditAssertions.everyDeliveryClearedByTheGateInForce(records)
+    }
+}
