@@ -81,12 +81,17 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
     public let transforms: [String]
     /// The journal rules that matched and copy this item (for a denial, only those with `journal_denied`).
     public let journals: [String]
+    /// For an item that goes through: the rate_limit rules that count it. The router takes a token from
+    /// each (once per item); one that has none left makes the gate deny it (``PolicyGate/overLimit(_:_:exceeded:)``).
+    public let rateLimits: [String]
 
     init(
         effect: Effect, ruleIDs: [String], revision: String, reason: String, wouldBe: WouldBe? = nil,
-        notice: PolicyDocument.DenyNotice = .standard, transforms: [String] = [], journals: [String] = []
+        notice: PolicyDocument.DenyNotice = .standard, transforms: [String] = [], journals: [String] = [],
+        rateLimits: [String] = []
     ) {
         self.journals = journals
+        self.rateLimits = rateLimits
         self.effect = effect
         self.ruleIDs = ruleIDs
         self.revision = revision
@@ -99,21 +104,28 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
     func with(wouldBe: WouldBe?) -> PolicyDecision {
         PolicyDecision(
             effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: wouldBe,
-            notice: self.notice, transforms: self.transforms, journals: self.journals
+            notice: self.notice, transforms: self.transforms, journals: self.journals, rateLimits: self.rateLimits
         )
     }
 
     func with(transforms: [String]) -> PolicyDecision {
         PolicyDecision(
             effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: self.wouldBe,
-            notice: self.notice, transforms: transforms, journals: self.journals
+            notice: self.notice, transforms: transforms, journals: self.journals, rateLimits: self.rateLimits
         )
     }
 
     func with(journals: [String]) -> PolicyDecision {
         PolicyDecision(
             effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: self.wouldBe,
-            notice: self.notice, transforms: self.transforms, journals: journals
+            notice: self.notice, transforms: self.transforms, journals: journals, rateLimits: self.rateLimits
+        )
+    }
+
+    func with(rateLimits: [String]) -> PolicyDecision {
+        PolicyDecision(
+            effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: self.wouldBe,
+            notice: self.notice, transforms: self.transforms, journals: self.journals, rateLimits: rateLimits
         )
     }
 

@@ -30,6 +30,8 @@ public struct PolicyGate: Sendable {
     let transformRules: [String: PolicyDocument.Rule]
     /// Journal rules, by id.
     let journalRules: [String: PolicyDocument.Rule]
+    /// Rate limit rules, by id.
+    let rateLimitRules: [String: PolicyDocument.Rule]
 
     /// Compiles a policy document.
     /// - Parameter revision: identifies this policy in every decision (the loader passes a digest of the file).
@@ -70,6 +72,9 @@ public struct PolicyGate: Sendable {
         var journalRules: [String: PolicyDocument.Rule] = [:]
         for rule in policy.rules where rule.action == .journal { journalRules[rule.id] = rule }
         self.journalRules = journalRules
+        var rateLimitRules: [String: PolicyDocument.Rule] = [:]
+        for rule in policy.rules where rule.action == .rateLimit { rateLimitRules[rule.id] = rule }
+        self.rateLimitRules = rateLimitRules
     }
 
     /// What the sender of an item denied by `ids` is told.
@@ -119,6 +124,7 @@ public struct PolicyGate: Sendable {
         var quarantines: [String] = []
         var transforms: [String] = []
         var journals: [String] = []
+        var rateLimits: [String] = []
         var unproven: [String] = []
 
         static func add(_ id: String, to list: inout [String]) {
@@ -174,6 +180,7 @@ public struct PolicyGate: Sendable {
             case .redact: .redact
             case .annotate: .annotate
             case .journal: .journal
+            case .rateLimit: .rateLimit
             }
             if !rule.action.decides, !PolicyDocument.Rule.transformableKinds.contains(request.kind) {
                 note(rule.id, action, rule.mode, .notMatched("only messages and edits are changed, not \(request.kind.rawValue)"))
@@ -235,6 +242,9 @@ public struct PolicyGate: Sendable {
             case .journal:
                 noteRule(.matched)
                 matched(rule.id, mode: rule.mode, into: \.journals)
+            case .rateLimit:
+                noteRule(.matched)
+                matched(rule.id, mode: rule.mode, into: \.rateLimits)
             }
         }
         let decision = self.combine(request, enforced)
@@ -245,7 +255,10 @@ public struct PolicyGate: Sendable {
     }
 
     private func combine(_ request: PolicyRequest, _ matches: Matches) -> PolicyDecision {
-        let decision = self.combineDecision(request, matches)
+        var decision = self.combineDecision(request, matches)
+        if !matches.rateLimits.isEmpty, decision.effect != .deny, request.kind != .notice {
+            decision = decision.with(rateLimits: matches.rateLimits)
+        }
         guard !matches.journals.isEmpty, request.kind != .notice else { return decision }
         // A journal copy goes for what is allowed or held, and for a denial (a barrier's too) where the rule
         // says so: a compliance archive is on no side of a barrier.
@@ -391,6 +404,21 @@ public struct PolicyGate: Sendable {
         return Clearance(envelope: delivered, adapter: adapter, target: target, decisions: decisions, redacted: redacted, annotatedBy: annotatedBy)
     }
 
+    /// A rate_limit rule's limit, if this gate has the rule.
+    public func rateLimit(_ rule: String) -> RateLimit? { self.rateLimitRules[rule]?.rateLimit }
+
+    /// The decision for an item that `exceeded` rate_limit rules of `decision` have no token left for: a
+    /// deny by those rules, with their notice (a barrier or deny would have decided before any limit).
+    public func overLimit(_ decision: PolicyDecision, _ request: PolicyRequest, exceeded: [String]) -> PolicyDecision {
+        guard !exceeded.isEmpty else { return decision }
+        let limits = exceeded.compactMap { id in self.rateLimit(id).map { "\(id) (\($0))" } }
+        return PolicyDecision(
+            effect: .deny, ruleIDs: exceeded, revision: self.revision,
+            reason: "\(request.kind.rawValue) from \(request.from) to \(request.to) is over the rate limit \(limits.joined(separator: ", "))",
+            wouldBe: decision.wouldBe, notice: self.notice(exceeded), journals: decision.journals.filter { self.journalRules[$0]?.journalDenied == true }
+        )
+    }
+
     /// The ordering key of a journal copy's outbox row, which also tells a re-decision what the row is.
     public static func journalConversation(_ rule: String) -> String { "journal:\(rule)" }
 
@@ -455,6 +483,7 @@ public struct PolicyExplanation: Sendable, Hashable {
             case redact
             case annotate
             case journal
+            case rateLimit = "rate_limit"
             case barrier
         }
 

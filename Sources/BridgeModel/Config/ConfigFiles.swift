@@ -159,6 +159,9 @@ struct PolicyFile: Decodable {
         var disclaimer: String?
         var journal_to: String?
         var journal_denied: Bool?
+        var rate: String?
+        var burst: Int?
+        var per: String?
     }
 
     struct Barrier: Decodable {

@@ -120,7 +120,7 @@ extension ConfigLoader {
                     "only messages and edits are held for review, not \(other.rawValue) (a held \(other.rawValue) would be stale when released)"
                 )
             }
-            if let action, !action.decides, let other = kinds.subtracting(PolicyDocument.Rule.transformableKinds).first {
+            if let action, action.actsOnText, let other = kinds.subtracting(PolicyDocument.Rule.transformableKinds).first {
                 let verb = switch action {
                 case .redact: "redacted"
                 case .annotate: "annotated"
@@ -132,6 +132,7 @@ extension ConfigLoader {
                 self.report(name, "\(key).mode", "audit-only is for rules that decide (allow, deny, quarantine); \(action == .annotate ? "an" : "a") \(action.rawValue) rule acts beside the decision")
             }
             let journal = self.journal(raw, key: key, action: action, orgs: orgs, routes: routes)
+            let rateLimit = self.rateLimit(raw, key: key, action: action)
             let disclaimer = self.disclaimer(raw.disclaimer, key: key, action: action)
             if raw.allow_unauthenticated == true, action != .allow {
                 self.report(name, "\(key).allow_unauthenticated", "only an allow rule can let unauthenticated senders through")
@@ -139,7 +140,7 @@ extension ConfigLoader {
             let mode = self.mode(raw.mode, key: "\(key).mode")
             let conditions = self.conditions(raw, key: key, action: action, routes: routes)
             let notice = self.denyNotice(
-                text: raw.notice_text, silent: raw.silent, key: key, deny: action == .deny || action == .quarantine
+                text: raw.notice_text, silent: raw.silent, key: key, deny: action == .deny || action == .quarantine || action == .rateLimit
             )
             guard let action else { continue }
             if action == .redact, raw.words == nil, raw.words_file == nil, raw.patterns == nil, raw.detectors == nil,
@@ -153,7 +154,7 @@ extension ConfigLoader {
                     bothWays: raw.both_ways ?? false,
                     allowUnauthenticated: raw.allow_unauthenticated ?? false, mode: mode, conditions: conditions,
                     notice: notice, disclaimer: disclaimer, journalTo: journal, journalDenied: raw.journal_denied ?? false,
-                    description: raw.description
+                    rateLimit: rateLimit, description: raw.description
                 )
             )
         }
@@ -286,7 +287,7 @@ extension ConfigLoader {
     mutating func denyNotice(text: String?, silent: Bool?, key: String, deny: Bool) -> PolicyDocument.DenyNotice {
         let name = "policy.toml"
         if !deny, text != nil || silent != nil {
-            self.report(name, "\(key).\(text != nil ? "notice_text" : "silent")", "only a deny or quarantine rule or a barrier tells a sender anything")
+            self.report(name, "\(key).\(text != nil ? "notice_text" : "silent")", "only a deny, quarantine or rate_limit rule or a barrier tells a sender anything")
             return .standard
         }
         switch (text, silent) {
@@ -332,6 +333,32 @@ extension ConfigLoader {
             return nil
         }
         return address
+    }
+
+    /// `rate` (required), `burst` and `per`, on a rate_limit rule only.
+    mutating func rateLimit(_ raw: PolicyFile.Rule, key: String, action: PolicyDocument.Rule.Action?) -> RateLimit? {
+        let name = "policy.toml"
+        guard let action else { return nil }
+        guard action == .rateLimit else {
+            for (field, present) in [("rate", raw.rate != nil), ("burst", raw.burst != nil), ("per", raw.per != nil)] where present {
+                self.report(name, "\(key).\(field)", "only a rate_limit rule has a \(field)")
+            }
+            return nil
+        }
+        let scope = RateLimit.Scope(rawValue: raw.per ?? "sender")
+        if scope == nil {
+            self.report(name, "\(key).per", "per is sender, org or org-pair, not \"\(raw.per ?? "")\"")
+        }
+        guard let rate = raw.rate else {
+            self.report(name, "\(key).rate", "a rate_limit rule needs a rate, as \"20/minute\"")
+            return nil
+        }
+        do {
+            return try RateLimit(rate, burst: raw.burst, scope: scope ?? .sender)
+        } catch {
+            self.report(name, "\(key).\(error.message.hasPrefix("burst") ? "burst" : "rate")", error.message)
+            return nil
+        }
     }
 
     /// `disclaimer`: required on an annotate rule, refused on any other; 1 to 2,000 characters.

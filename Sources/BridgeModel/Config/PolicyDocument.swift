@@ -40,11 +40,15 @@ public struct PolicyDocument: Sendable, Hashable {
             case annotate
             /// A copy also goes to ``Rule/journalTo`` (a compliance mailbox, an archive spool).
             case journal
+            /// Over ``Rule/rateLimit`` an item is denied; under it, the rule does not decide.
+            case rateLimit = "rate_limit"
 
             /// Redact and annotate change what is delivered; they never decide whether it is.
             public var transforms: Bool { self == .redact || self == .annotate }
             /// Allow, deny and quarantine decide; the others act beside whatever decides.
             public var decides: Bool { self == .allow || self == .deny || self == .quarantine }
+            /// Rules that change or copy messages and edits only.
+            public var actsOnText: Bool { self.transforms || self == .journal }
         }
 
         /// The kinds a quarantine rule holds; it never matches others (a presence or receipt held for
@@ -77,6 +81,8 @@ public struct PolicyDocument: Sendable, Hashable {
         /// For a journal rule: where the copy goes, and whether denied items are copied too.
         public var journalTo: Address?
         public var journalDenied: Bool
+        /// For a rate_limit rule: the limit.
+        public var rateLimit: RateLimit?
         public var description: String?
 
         public init(
@@ -93,8 +99,10 @@ public struct PolicyDocument: Sendable, Hashable {
             disclaimer: String? = nil,
             journalTo: Address? = nil,
             journalDenied: Bool = false,
+            rateLimit: RateLimit? = nil,
             description: String? = nil
         ) {
+            self.rateLimit = rateLimit
             self.disclaimer = disclaimer
             self.journalTo = journalTo
             self.journalDenied = journalDenied

@@ -23,6 +23,8 @@ struct InboxRouter: Sendable {
     let outboxBells: [String: Doorbell]
     let logger: Logger
     var batchSize = 64
+    /// The gateway's rate limit buckets (nil: rate_limit rules never deny, as in `bench`).
+    var rateLimiter: RateLimiter?
 
     /// Routes one batch. - Returns: how many envelopes were routed.
     func routeBatch() async throws -> Int {
@@ -45,6 +47,7 @@ struct InboxRouter: Sendable {
                 presenceCarriers: self.presenceCarriers
             )
             planner.deliveredOriginals = delivered
+            if let rateLimiter = self.rateLimiter { planner.rateLimits = RateLimitUse(rateLimiter) }
             let plan = planner.plan(envelope)
             events.append(contentsOf: plan.events)
             plans.append((envelope, plan))

@@ -40,6 +40,8 @@ struct RoutingPlanner {
     var deliveredOriginals: [EnvelopeID: Set<String>] = [:]
     /// Quarantine rules a reviewer overrode (deciding a released item): they do not hold it again.
     var releasing: Set<String> = []
+    /// Set when routing (not when deciding again): rate_limit rules count the item here, once.
+    var rateLimits: RateLimitUse?
 
     func plan(_ envelope: Envelope) -> Plan {
         if envelope.kind == .notice { return self.planNotice(envelope) }
@@ -62,7 +64,14 @@ struct RoutingPlanner {
     }
 
     func decideDirect(_ envelope: Envelope, to recipient: Address) -> PolicyDecision {
-        self.gate.decide(self.request(envelope, to: self.gate.party(recipient)), releasing: self.releasing)
+        self.limited(envelope, self.request(envelope, to: self.gate.party(recipient)))
+    }
+
+    /// The gate's decision, then the item's rate limits where it is being routed.
+    private func limited(_ envelope: Envelope, _ request: PolicyRequest) -> PolicyDecision {
+        let decision = self.gate.decide(request, releasing: self.releasing)
+        guard let rateLimits else { return decision }
+        return rateLimits.apply(decision, request, gate: self.gate, at: envelope.receivedAt)
     }
 
     /// A room line is decided for the audience of the member channel it would reach: each subject the
@@ -71,7 +80,7 @@ struct RoutingPlanner {
     /// - Returns: each subject with its decision.
     func decideRoom(_ envelope: Envelope, room: String, member: RoutesConfig.Room.Member) -> [(String, PolicyDecision)] {
         self.routing.audience(of: member).map {
-            ($0.subject, self.gate.decide(self.request(envelope, to: $0.party, place: .room(room)), releasing: self.releasing))
+            ($0.subject, self.limited(envelope, self.request(envelope, to: $0.party, place: .room(room))))
         }
     }
 

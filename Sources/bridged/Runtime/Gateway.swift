@@ -35,6 +35,8 @@ final class Gateway: Sendable {
     private let lockDescriptor: Int32
 
     let refusals: RefusalWindow
+    /// The rate_limit rules' buckets, shared by every routing batch.
+    let rateLimiter = RateLimiter()
     /// Where reviewers release or reject held deliveries; one per gateway, so actions run one at a time.
     let quarantine: QuarantineDesk
     /// Per deliverable adapter: its destination's outage state, shared by its worker and /healthz.
@@ -57,6 +59,7 @@ final class Gateway: Sendable {
             inboxBell: self.inboxBell, outboxBells: self.outboxBells, logger: self.logger
         )
         router.presenceCarriers = Set(self.adapters.values.filter(\.carriesPresence).map(\.name))
+        router.rateLimiter = self.rateLimiter
         return router
     }
 

@@ -146,7 +146,7 @@ extension ConditionConfigTests {
             """
         let issues = try ConfigFixture.issues(["policy.toml": policy]).map(\.description)
         #expect(issues == [
-            "policy.toml:6: rule[0].silent: only a deny or quarantine rule or a barrier tells a sender anything",
+            "policy.toml:6: rule[0].silent: only a deny, quarantine or rate_limit rule or a barrier tells a sender anything",
             "policy.toml:14: rule[1].notice_text: a silent rule tells nobody: set notice_text or silent = true, not both",
         ])
         let good = policy.components(separatedBy: "[[rule]]").suffix(1).map { "[[rule]]" + $0 }.joined()
@@ -325,5 +325,44 @@ extension ConditionConfigTests {
         let good = policy.components(separatedBy: "[[rule]]").prefix(2).joined(separator: "[[rule]]")
         let rule = try #require(try self.load(["policy.toml": good]).policy.rules.first)
         #expect(rule.action == .journal && rule.journalTo?.description == "archive@acme.test" && rule.journalDenied)
+    }
+}
+
+extension ConditionConfigTests {
+    @Test("a rate_limit rule needs a rate COUNT/UNIT; burst and per are checked; its keys belong to it alone")
+    func rateLimitRules() throws {
+        let policy = """
+            [[rule]]
+            id = "pace"
+            action = "rate_limit"
+            from = ["org:globex"]
+            to = ["*"]
+            rate = "30/minute"
+            burst = 10
+            per = "org-pair"
+
+            [[rule]]
+            id = "bad-pace"
+            action = "rate_limit"
+            from = ["*"]
+            to = ["*"]
+            rate = "lots"
+            per = "person"
+
+            [[rule]]
+            id = "stray"
+            action = "allow"
+            from = ["org:acme"]
+            to = ["org:globex"]
+            rate = "1/second"
+            """
+        let issues = try ConfigFixture.issues(["policy.toml": policy]).map(\.description)
+        #expect(issues.count == 3, "\(issues)")
+        #expect(issues.contains { $0.contains("rule[1].per: per is sender, org or org-pair") }, "\(issues)")
+        #expect(issues.contains { $0.contains("rule[1].rate: a rate is COUNT/UNIT") }, "\(issues)")
+        #expect(issues.contains { $0.contains("rule[2].rate: only a rate_limit rule has a rate") }, "\(issues)")
+        let good = policy.components(separatedBy: "[[rule]]").prefix(2).joined(separator: "[[rule]]")
+        let limit = try #require(try self.load(["policy.toml": good]).policy.rules.first?.rateLimit)
+        #expect(limit.count == 30 && limit.periodSeconds == 60 && limit.burst == 10 && limit.scope == .orgPair)
     }
 }
