@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [TARGET|all] [SECONDS_PER_TARGET] [--keep]
 #
-# TARGET is one of: webhook xmpp-stream mime imap-response smtp-reply lmtp (default: all), each run for
+# TARGET is one of: webhook xmpp-stream mime imap-response smtp-reply lmtp policy-content (default: all), each run for
 # SECONDS_PER_TARGET (default 60). Builds its own instrumented copy in .build-fuzz (the usual .build is not
 # touched). New inputs go to a scratch folder; --keep merges those that add coverage into
 # Tests/Fuzz/Corpus/TARGET (commit them). A crash stops the run with exit 1 and names the input: copy it to
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 
-all_targets=(webhook xmpp-stream mime imap-response smtp-reply lmtp)
+all_targets=(webhook xmpp-stream mime imap-response smtp-reply lmtp policy-content)
 target="${1:-all}"
 seconds="${2:-60}"
 keep="${3:-}"

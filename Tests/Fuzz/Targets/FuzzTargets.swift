@@ -24,6 +24,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case smtpReply = "smtp-reply"
     /// An LMTP session from the org's MTA: line framing and the server state machine.
     case lmtp
+    /// The policy's content matchers over untrusted text: line 1 a safe pattern (refused or compiled),
+    /// line 2 watch-list terms separated by `|`, the rest the text; every match found, then masked.
+    case policyContent = "policy-content"
 
     /// Runs one input through the target's parsers.
     public func run(_ data: [UInt8]) {
@@ -34,7 +37,27 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .imapResponse: Self.imapResponse(data)
         case .smtpReply: Self.smtpReply(data)
         case .lmtp: Self.lmtp(data)
+        case .policyContent: Self.policyContent(data)
         }
+    }
+
+    static func policyContent(_ data: [UInt8]) {
+        var parts = data.split(separator: 10, maxSplits: 2, omittingEmptySubsequences: false).map(Array.init)
+        while parts.count < 3 { parts.append([]) }
+        let text = String(decoding: parts[2], as: UTF8.self)
+        var conditions = RuleConditions()
+        if let pattern = try? SafePattern(String(decoding: parts[0], as: UTF8.self)) { conditions.patterns = [pattern] }
+        let terms = String(decoding: parts[1], as: UTF8.self).split(separator: "|").map(String.init).filter { !$0.isEmpty }
+        if let words = try? TermMatcher(terms: Array(terms.prefix(200))) {
+            conditions.words = words
+            _ = words.firstMatch(in: text)
+        }
+        conditions.detectors = ContentDetector.allCases
+        let ranges = conditions.redactionRanges(in: text, field: .body)
+        for (range, _) in ranges { precondition(range.lowerBound >= 0 && range.upperBound <= text.utf8.count, "a match outside the text") }
+        let (masked, findings) = Redaction.apply(text, ranges, field: .body)
+        precondition(ranges.isEmpty || !findings.isEmpty, "spans found but nothing masked")
+        _ = conditions.check(PolicyContent(text: masked), senderAuthenticated: true, explain: true)
     }
 
     static let secret = Secret(bytes: Array("fuzzing-secret-fuzzing-secret-32".utf8))
