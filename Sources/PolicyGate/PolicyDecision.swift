@@ -195,11 +195,15 @@ public struct StoredClearance: Hashable, Sendable, Codable {
     /// The digest of the content the row holds (subject, body, rich body, attachments) when it was cleared:
     /// a row whose content no longer has it is decided again, never delivered on this clearance.
     public var contentDigest: String?
+    /// The quarantine rules a reviewer overrode to release this row: deciding it again after a reload does
+    /// not hold it again by them.
+    public var released: [String]?
 
-    public init(revision: String, ruleIDs: [String], contentDigest: String? = nil) {
+    public init(revision: String, ruleIDs: [String], contentDigest: String? = nil, released: [String]? = nil) {
         self.revision = revision
         self.ruleIDs = ruleIDs
         self.contentDigest = contentDigest
+        self.released = released
     }
 
     /// A row that must be decided again before it goes anywhere: replayed dead letters, rows queued by a

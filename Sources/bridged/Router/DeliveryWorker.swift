@@ -201,7 +201,11 @@ struct DeliveryWorker: Sendable {
         if let confirmed = gate.confirm(stored, envelope: item.envelope, adapter: item.adapter, target: item.target) {
             return confirmed
         }
-        let redecision = self.planner(routing).redecide(item)
+        var planner = self.planner(routing)
+        // A reviewer's release still stands: the rules it overrode do not hold the item again.
+        // (Not for a row whose content is not what was cleared: `stored` is then undecided.)
+        planner.releasing = Set(stored.released ?? [])
+        let redecision = planner.redecide(item)
         events.append(contentsOf: redecision.events)
         notices.append(contentsOf: redecision.notices)
         for _ in 0..<redecision.denied { self.metrics.denied(item.envelope.origin.adapter) }
@@ -212,7 +216,7 @@ struct DeliveryWorker: Sendable {
             if redecision.clearance == nil { return nil }
         }
         if let clearance = redecision.clearance {
-            let entry = OutboxEntry(clearance: clearance, conversation: item.conversation)
+            let entry = OutboxEntry(clearance: clearance, conversation: item.conversation, released: stored.released ?? [])
             settlements.append(
                 .recleared(
                     id: item.id, clearance: entry.storedClearance, target: clearance.target,

@@ -94,7 +94,7 @@ actor QuarantineDesk {
                     outcome.denied.append("\((event.to ?? [event.room ?? "room"]).joined(separator: ", ")): \(event.decision?.rules.joined(separator: ", ") ?? "")")
                 }
                 let entry = redecision.clearance.map {
-                    OutboxEntry(clearance: $0, conversation: item.entry.conversation)
+                    OutboxEntry(clearance: $0, conversation: item.entry.conversation, released: item.entry.rules)
                 }
                 // (`redecide` already recorded a `transformed` record for a release whose content the gate changed.)
                 if let clearance = redecision.clearance {

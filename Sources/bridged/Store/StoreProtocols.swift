@@ -84,9 +84,13 @@ struct OutboxEntry: Sendable {
     /// Ordering key: deliveries with the same adapter and conversation leave in enqueue order.
     let conversation: String
 
-    init(clearance: Clearance, conversation: String) {
+    /// Quarantine rules a reviewer overrode for this delivery (kept with its clearance).
+    let released: [String]
+
+    init(clearance: Clearance, conversation: String, released: [String] = []) {
         self.clearance = clearance
         self.conversation = conversation
+        self.released = released
     }
 
     var envelope: Envelope { self.clearance.envelope }
@@ -95,6 +99,7 @@ struct OutboxEntry: Sendable {
     var storedClearance: StoredClearance {
         var stored = self.clearance.stored
         stored.contentDigest = ContentDigest.of(self.clearance.envelope)
+        if !self.released.isEmpty { stored.released = self.released }
         return stored
     }
 }

@@ -123,6 +123,11 @@ struct DeliveryClearanceTests {
         }
         let after = await fixture.gateway.runtime.routing.gate.revision
         #expect(before != after)
+        // An attempt already confirmed under the old revision may be in flight while the reload lands; let
+        // the peer answer only once an attempt has decided the item again under the new one.
+        try await eventually("an attempt after the reload decided the item again") {
+            try fixture.auditRecords().contains { $0["redecided"] as? Bool == true }
+        }
         await acme.state.fail([])
         try await eventually("the item was delivered") { await acme.state.texts == ["still allowed"] }
         // The peer has it before the worker records it: wait for the record itself.

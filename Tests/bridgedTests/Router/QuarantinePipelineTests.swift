@@ -209,3 +209,42 @@ extension QuarantinePipelineTests {
         #expect(released["operator"] as? String == "cli-reviewer")
     }
 }
+
+extension QuarantinePipelineTests {
+    @Test("a released item queued behind a dead peer is not held again by the same rule when a reload makes it be decided again")
+    func releaseSurvivesReload() async throws {
+        let sink = HookSink()
+        let port = try await sink.start()
+        await sink.state.fail(Array(repeating: 503, count: 100_000))
+        let fixture = try GatewayFixture(acmeDeliverURL: "http://127.0.0.1:\(port)/hooks/acme", policy: Self.policy)
+        defer { fixture.remove() }
+        try await fixture.start()
+        do {
+            #expect(try await fixture.post(GatewayFixture.message("reload-card", text: "card 4111 1111 1111 1111")).status == 202)
+            try await eventually("the card was held") { try await fixture.gateway.store.heldItems(limit: 10).count == 1 }
+            let id = try #require(try await fixture.gateway.store.heldItems(limit: 10).first?.id)
+            #expect(try await fixture.admin("/quarantine/\(id)/release", method: .POST, json: #"{"operator":"rita"}"#).status == 200)
+            try await eventually("the released item was retried against the dead peer") {
+                try fixture.auditRecords().contains { $0["event"] as? String == "retried" }
+            }
+            let relabelled = "revision = \"after-release\"\n" + Self.policy
+            try relabelled.write(to: fixture.root.appendingPathComponent("policy.toml"), atomically: true, encoding: .utf8)
+            guard case .applied = await fixture.gateway.reload() else {
+                Issue.record("the reload was not applied")
+                throw CancellationError()
+            }
+            await sink.state.fail([])
+            try await eventually("the released card reached the sink") { await sink.state.count >= 1 }
+            #expect(try await fixture.gateway.store.heldItems(limit: 10).isEmpty, "held again after the reload")
+            try await fixture.stop()
+        } catch {
+            try? await fixture.stop()
+            await sink.stop()
+            throw error
+        }
+        await sink.stop()
+        let redecided = try fixture.auditRecords().filter { $0["event"] as? String == "decided" && $0["redecided"] as? Bool == true }
+        #expect(redecided.contains { ($0["decision"] as? [String: Any])?["revision"] as? String != nil
+            && (($0["decision"] as? [String: Any])?["revision"] as? String)?.hasPrefix("after-release") == true }, "decided again under the new revision: \(redecided)")
+    }
+}
