@@ -101,31 +101,14 @@ public struct PolicyDecision: Hashable, Sendable, CustomStringConvertible {
         self.transforms = transforms
     }
 
-    func with(wouldBe: WouldBe?) -> PolicyDecision {
+    /// This decision with some of its annotations replaced (a nil argument keeps the field).
+    func with(
+        wouldBe: WouldBe?? = nil, transforms: [String]? = nil, journals: [String]? = nil, rateLimits: [String]? = nil
+    ) -> PolicyDecision {
         PolicyDecision(
-            effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: wouldBe,
-            notice: self.notice, transforms: self.transforms, journals: self.journals, rateLimits: self.rateLimits
-        )
-    }
-
-    func with(transforms: [String]) -> PolicyDecision {
-        PolicyDecision(
-            effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: self.wouldBe,
-            notice: self.notice, transforms: transforms, journals: self.journals, rateLimits: self.rateLimits
-        )
-    }
-
-    func with(journals: [String]) -> PolicyDecision {
-        PolicyDecision(
-            effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: self.wouldBe,
-            notice: self.notice, transforms: self.transforms, journals: journals, rateLimits: self.rateLimits
-        )
-    }
-
-    func with(rateLimits: [String]) -> PolicyDecision {
-        PolicyDecision(
-            effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason, wouldBe: self.wouldBe,
-            notice: self.notice, transforms: self.transforms, journals: self.journals, rateLimits: rateLimits
+            effect: self.effect, ruleIDs: self.ruleIDs, revision: self.revision, reason: self.reason,
+            wouldBe: wouldBe ?? self.wouldBe, notice: self.notice, transforms: transforms ?? self.transforms,
+            journals: journals ?? self.journals, rateLimits: rateLimits ?? self.rateLimits
         )
     }
 

@@ -26,8 +26,8 @@ public struct PolicyGate: Sendable {
     let barrierIndex: PolicyIndex
     /// Rules and barriers whose senders are told something else than the gateway's sentence, by id.
     let notices: [String: PolicyDocument.DenyNotice]
-    /// Redact and annotate rules, by id.
-    let transformRules: [String: PolicyDocument.Rule]
+    /// Redact and annotate rules, by id, with their place in the policy (they apply in that order).
+    let transformRules: [String: (rank: Int, rule: PolicyDocument.Rule)]
     /// Journal rules, by id.
     let journalRules: [String: PolicyDocument.Rule]
     /// Rate limit rules, by id.
@@ -66,8 +66,8 @@ public struct PolicyGate: Sendable {
         for rule in policy.rules where rule.notice != .standard { notices[rule.id] = rule.notice }
         for barrier in policy.barriers where barrier.notice != .standard { notices[barrier.id] = barrier.notice }
         self.notices = notices
-        var transformRules: [String: PolicyDocument.Rule] = [:]
-        for rule in policy.rules where rule.action.transforms { transformRules[rule.id] = rule }
+        var transformRules: [String: (rank: Int, rule: PolicyDocument.Rule)] = [:]
+        for (rank, rule) in policy.rules.enumerated() where rule.action.transforms { transformRules[rule.id] = (rank, rule) }
         self.transformRules = transformRules
         var journalRules: [String: PolicyDocument.Rule] = [:]
         for rule in policy.rules where rule.action == .journal { journalRules[rule.id] = rule }
@@ -273,13 +273,19 @@ public struct PolicyGate: Sendable {
         // release could never deliver it).
         guard decision.isAllowed, request.kind != .notice else { return decision }
         // Redactions and disclaimers go with whatever lets the item through, now or at its release.
-        let transforms = self.rules.lazy.map(\.id).filter(matches.transforms.contains)
-        guard !matches.quarantines.isEmpty else { return matches.transforms.isEmpty ? decision : decision.with(transforms: Array(transforms)) }
+        let transforms = self.inPolicyOrder(matches.transforms)
+        guard !matches.quarantines.isEmpty else { return transforms.isEmpty ? decision : decision.with(transforms: transforms) }
         return PolicyDecision(
             effect: .quarantine, ruleIDs: matches.quarantines, revision: self.revision,
             reason: "\(request.kind.rawValue) from \(request.from) to \(request.to) is held for review by \(matches.quarantines.joined(separator: ", "))",
-            notice: self.notice(matches.quarantines), transforms: Array(transforms)
+            notice: self.notice(matches.quarantines), transforms: transforms
         )
+    }
+
+    /// Redact and annotate rule ids in the order the policy lists them (a few dictionary lookups, not a
+    /// walk over every rule).
+    private func inPolicyOrder(_ ids: [String]) -> [String] {
+        ids.sorted { (self.transformRules[$0]?.rank ?? Int.max) < (self.transformRules[$1]?.rank ?? Int.max) }
     }
 
     private func combineAllowDeny(_ request: PolicyRequest, _ matches: Matches) -> PolicyDecision {
@@ -387,11 +393,12 @@ public struct PolicyGate: Sendable {
         var ids: [String] = []
         for id in decisions.flatMap(\.transforms) where !ids.contains(id) { ids.append(id) }
         guard !ids.isEmpty else { return Clearance(envelope: envelope, adapter: adapter, target: target, decisions: decisions) }
+        ids = self.inPolicyOrder(ids)
         var delivered = envelope
         var redacted: [Clearance.Redacted] = []
         var annotatedBy: [String] = []
         // In policy order, so one set of rules always yields the same content.
-        for rule in self.rules where ids.contains(rule.id) {
+        for rule in ids.compactMap({ self.transformRules[$0]?.rule }) {
             switch rule.action {
             case .redact:
                 for finding in Self.redact(&delivered, rule.conditions) { redacted.append(.init(rule: rule.id, finding: finding)) }
@@ -420,7 +427,15 @@ public struct PolicyGate: Sendable {
     }
 
     /// The ordering key of a journal copy's outbox row, which also tells a re-decision what the row is.
-    public static func journalConversation(_ rule: String) -> String { "journal:\(rule)" }
+    public static func journalConversation(_ rule: String) -> String { Self.journalPrefix + rule }
+
+    /// The journal rule whose copy a row with this ordering key is, or nil for any other row.
+    public static func journalRule(ofConversation conversation: String) -> String? {
+        conversation.hasPrefix(Self.journalPrefix) ? String(conversation.dropFirst(Self.journalPrefix.count)) : nil
+    }
+
+    /// The ordering-key prefix of journal copies (`journal:RULE`).
+    public static let journalPrefix = "journal:"
 
     /// Clears the journal copy a journal rule of this gate asks for: the item as its sender wrote it, to the
     /// rule's `journal_to`, through `adapter` (the one that reaches that address's org). Nil when this gate

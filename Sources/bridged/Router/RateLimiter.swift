@@ -9,6 +9,12 @@ final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var at: Date
+        /// The limit it was last used with: pruning refills each bucket by its own rule's rate.
+        var burst: Double
+        var refillPerSecond: Double
+
+        /// Whether it would be full at `time`, so forgetting it changes nothing.
+        func isFull(at time: Date) -> Bool { self.tokens + max(0, time.timeIntervalSince(self.at)) * self.refillPerSecond >= self.burst }
     }
 
     private let buckets = Mutex<[String: Bucket]>([:])
@@ -21,16 +27,19 @@ final class RateLimiter: Sendable {
     func take(rule: String, key: String, limit: RateLimit, at: Date) -> Bool {
         self.buckets.withLock { buckets in
             let id = "\(rule)\u{0}\(key)"
-            var bucket = buckets[id] ?? Bucket(tokens: Double(limit.burst), at: at)
+            let burst = Double(limit.burst)
+            var bucket = buckets[id] ?? Bucket(tokens: burst, at: at, burst: burst, refillPerSecond: limit.refillPerSecond)
             let elapsed = max(0, at.timeIntervalSince(bucket.at))
-            bucket.tokens = min(Double(limit.burst), bucket.tokens + elapsed * limit.refillPerSecond)
+            bucket.burst = burst
+            bucket.refillPerSecond = limit.refillPerSecond
+            bucket.tokens = min(burst, bucket.tokens + elapsed * limit.refillPerSecond)
             bucket.at = max(bucket.at, at)
             let allowed = bucket.tokens >= 1
             if allowed { bucket.tokens -= 1 }
             buckets[id] = bucket
             if buckets.count > self.pruneAbove {
                 // Only buckets that have refilled since are dropped; the one just used never is.
-                buckets = buckets.filter { $0.key == id || $0.value.tokens + at.timeIntervalSince($0.value.at) * limit.refillPerSecond < Double(limit.burst) }
+                buckets = buckets.filter { $0.key == id || !$0.value.isFull(at: at) }
             }
             return allowed
         }
@@ -63,9 +72,10 @@ final class RateLimitUse: @unchecked Sendable {
         var exceeded: [String] = []
         for rule in decision.rateLimits {
             guard let limit = gate.rateLimit(rule) else { continue }
-            let key = "\(rule)\u{0}\(RateLimiter.key(limit.scope, request))"
-            let allowed = self.taken[key] ?? self.limiter.take(rule: rule, key: RateLimiter.key(limit.scope, request), limit: limit, at: at)
-            self.taken[key] = allowed
+            let key = RateLimiter.key(limit.scope, request)
+            let memo = "\(rule)\u{0}\(key)"
+            let allowed = self.taken[memo] ?? self.limiter.take(rule: rule, key: key, limit: limit, at: at)
+            self.taken[memo] = allowed
             if !allowed { exceeded.append(rule) }
         }
         return gate.overLimit(decision, request, exceeded: exceeded)

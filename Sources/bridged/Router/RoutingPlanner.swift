@@ -239,9 +239,8 @@ struct RoutingPlanner {
     func redecide(_ item: OutboxItem, deniedReason: Notice.Reason = .policyChanged, discriminator: String? = nil) -> Redecision {
         let discriminator = discriminator ?? String(item.id)
         var result = Redecision()
-        if item.conversation.hasPrefix(PolicyGate.journalConversation("")) {
+        if let rule = PolicyGate.journalRule(ofConversation: item.conversation) {
             // A journal copy is cleared by its rule alone: while the policy in force still has the rule, it goes.
-            let rule = String(item.conversation.dropFirst(PolicyGate.journalConversation("").count))
             guard let clearance = self.gate.clearJournal(item.envelope, rule: rule, adapter: item.adapter) else {
                 result.denied += 1
                 return result

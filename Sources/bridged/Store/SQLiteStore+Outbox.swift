@@ -121,13 +121,15 @@ extension SQLiteStore: OutboxStore {
                         try db.execute(sql: "UPDATE outbox SET envelope = ? WHERE seq = ?", arguments: [envelope, id])
                     }
                 case .delivered(let id, let nativeID):
-                    if let nativeID, try !Self.isJournalRow(id, db: db) {
+                    if let nativeID {
+                        // A journal copy's delivery is not the item's: it is never put in the id map.
                         try db.execute(
                             sql: """
                                 INSERT OR REPLACE INTO id_map (adapter, native_id, envelope_id, conversation)
-                                SELECT adapter, ?, envelope_id, conversation FROM outbox WHERE seq = ?
+                                SELECT adapter, ?, envelope_id, conversation FROM outbox
+                                WHERE seq = ? AND substr(conversation, 1, ?) != ?
                                 """,
-                            arguments: [nativeID, id]
+                            arguments: [nativeID, id, PolicyGate.journalPrefix.count, PolicyGate.journalPrefix]
                         )
                     }
                     try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id])
@@ -206,10 +208,3 @@ extension SQLiteStore: DeadLetterStore {
     }
 }
 
-extension SQLiteStore {
-    /// A journal copy's row: its delivery is never recorded in the id map (it is not the item's delivery).
-    static func isJournalRow(_ id: Int64, db: Database) throws -> Bool {
-        let conversation = try String.fetchOne(db, sql: "SELECT conversation FROM outbox WHERE seq = ?", arguments: [id])
-        return conversation?.hasPrefix(PolicyGate.journalConversation("")) == true
-    }
-}
