@@ -10,7 +10,7 @@ import Foundation
 /// simplest real destination.
 ///
 /// Files are written to a temporary name, fsynced, renamed to `<envelope-id>.<adapter>.json` (`….journal.json` for a journal copy) and the
-/// directory is fsynced, so a file either exists whole or not at all. Redelivering the same item rewrites
+/// directory is fsynced (once per delivery window), so a file either exists whole or not at all. Redelivering the same item rewrites
 /// the same file: delivery into a spool is idempotent.
 public struct SpoolAdapter: Adapter {
     public let name: String
@@ -28,21 +28,46 @@ public struct SpoolAdapter: Adapter {
     public func run(sink: any InboundSink) async throws {}
 
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
-        let record = SpoolRecord(delivery: delivery)
-        let data: Data
-        do {
-            data = try EnvelopeCoding.encoder().encode(record)
-        } catch {
-            throw .permanent("encode-failed", "the envelope could not be encoded")
+        switch self.write([delivery])[0] {
+        case .delivered(let receipt): return receipt
+        case .failed(let failure): throw failure
+        case .notAttempted: throw .transient("write-failed", "the spool file was not written")
         }
-        let fileName = "\(delivery.deliveryKey).json"
+    }
+
+    /// Writes the window's files in order, then fsyncs the directory once for all of them; stops at the
+    /// first failure, leaving the rest queued.
+    public func deliver(all deliveries: [Delivery]) async -> [DeliveryOutcome] {
+        self.write(deliveries)
+    }
+
+    private func write(_ deliveries: [Delivery]) -> [DeliveryOutcome] {
+        let encoder = EnvelopeCoding.encoder()
+        var files: [(data: Data, name: String)] = []
+        for delivery in deliveries {
+            guard var data = try? encoder.encode(SpoolRecord(delivery: delivery)) else { break }
+            data.append(0x0A)
+            files.append((data, "\(delivery.deliveryKey).json"))
+        }
+        var outcomes: [DeliveryOutcome] = []
         do {
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
-            try DurableFile.write(data + Data("\n".utf8), to: self.directory.appendingPathComponent(fileName))
         } catch {
-            throw .transient("write-failed", "cannot write into \(self.directory.path): \(error)")
+            return deliveries.indices.map { index in
+                index == 0 ? .failed(.transient("write-failed", "cannot create \(self.directory.path): \(error)")) : .notAttempted
+            }
         }
-        return DeliveryReceipt(nativeID: fileName)
+        let result = DurableFile.write(files, into: self.directory.path)
+        for file in files.prefix(result.durable) { outcomes.append(.delivered(DeliveryReceipt(nativeID: file.name))) }
+        if outcomes.count < deliveries.count {
+            // The item that stopped the window: a write that failed, or one that could not be encoded.
+            outcomes.append(
+                result.failure.map { .failed(.transient("write-failed", "cannot write into \(self.directory.path): \($0)")) }
+                    ?? .failed(.permanent("encode-failed", "the envelope could not be encoded"))
+            )
+        }
+        while outcomes.count < deliveries.count { outcomes.append(.notAttempted) }
+        return outcomes
     }
 }
 
@@ -70,8 +95,36 @@ public enum DurableFile {
     }
 
     public static func write(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent().path
-        let temporary = "\(directory)/.\(url.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let result = self.write([(data, url.lastPathComponent)], into: url.deletingLastPathComponent().path)
+        if let failure = result.failure { throw failure }
+    }
+
+    /// Writes several whole files into one directory, in order: each to a temporary name, fsynced and
+    /// renamed, then one fsync of the directory makes every rename durable. Stops at the first failure.
+    /// - Returns: how many files, from the first, are durably in place, and the failure that stopped the
+    ///   rest (a failed directory fsync counts none as durable: the renames are not known to be).
+    public static func write(_ files: [(data: Data, name: String)], into directory: String) -> (durable: Int, failure: WriteError?) {
+        var renamed = 0
+        var failure: WriteError?
+        for (data, name) in files {
+            do {
+                try self.writeAndRename(data, temporary: "\(directory)/.\(name).\(UInt32.random(in: 0...UInt32.max)).tmp", final: "\(directory)/\(name)")
+                renamed += 1
+            } catch {
+                failure = error
+                break
+            }
+        }
+        guard renamed > 0 else { return (0, failure) }
+        do {
+            try self.syncDirectory(directory)
+        } catch {
+            return (0, error)
+        }
+        return (renamed, failure)
+    }
+
+    private static func writeAndRename(_ data: Data, temporary: String, final: String) throws(WriteError) {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw WriteError(operation: "open", errno: errno) }
         var ok = false
@@ -80,25 +133,26 @@ public enum DurableFile {
         }
         do {
             defer { close(fd) }
-            try data.withUnsafeBytes { raw in
+            let failedWrite: WriteError? = data.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
                     let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                     if written < 0 {
                         if errno == EINTR { continue }
-                        throw WriteError(operation: "write", errno: errno)
+                        return WriteError(operation: "write", errno: errno)
                     }
                     offset += written
                 }
+                return nil
             }
+            if let failedWrite { throw failedWrite }
             guard fsync(fd) == 0 else { throw WriteError(operation: "fsync", errno: errno) }
         }
-        guard rename(temporary, url.path) == 0 else { throw WriteError(operation: "rename", errno: errno) }
+        guard rename(temporary, final) == 0 else { throw WriteError(operation: "rename", errno: errno) }
         ok = true
-        try self.syncDirectory(directory)
     }
 
-    public static func syncDirectory(_ path: String) throws {
+    public static func syncDirectory(_ path: String) throws(WriteError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw WriteError(operation: "open directory", errno: errno) }
         defer { close(fd) }

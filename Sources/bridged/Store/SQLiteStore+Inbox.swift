@@ -6,28 +6,58 @@ import GRDB
 
 extension SQLiteStore: InboxStore {
     func accept(_ envelope: Envelope) async throws -> AcceptOutcome {
-        let data = try EnvelopeCoding.encode(envelope)
-        return try await self.pool.write { db in
-            if let existing = try Row.fetchOne(
-                db,
-                sql: "SELECT envelope_id, accepted_at FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
-                arguments: [envelope.origin.adapter, envelope.origin.nativeID]
-            ) {
-                let acceptedAt: Double = existing["accepted_at"]
-                guard let window = envelope.origin.freshForSeconds,
-                    envelope.receivedAt.timeIntervalSince1970 - acceptedAt > Double(window)
-                else {
-                    return .duplicate(EnvelopeID(rawValue: existing["envelope_id"]))
+        try await self.accepts.submit(envelope)
+    }
+
+    /// The most accepts one transaction carries.
+    static let acceptBatch = 256
+
+    /// Commits a batch of accepts in one transaction, in order. Each has its own savepoint, so one that
+    /// fails (its result is the error) takes nothing of the others with it; an envelope repeated within the
+    /// batch is a duplicate of its first occurrence, exactly as if they had been committed one by one.
+    static func commitAccepts(_ envelopes: [Envelope], pool: DatabasePool) async throws -> [Result<AcceptOutcome, any Error>] {
+        let encoded = envelopes.map { envelope in Result { try EnvelopeCoding.encode(envelope) } }
+        return try await pool.write { db in
+            var results: [Result<AcceptOutcome, any Error>] = []
+            results.reserveCapacity(envelopes.count)
+            for (envelope, data) in zip(envelopes, encoded) {
+                do {
+                    let data = try data.get()
+                    var outcome = AcceptOutcome.duplicate(envelope.id)
+                    try db.inSavepoint {
+                        outcome = try Self.accept(envelope, data: data, db: db)
+                        return .commit
+                    }
+                    results.append(.success(outcome))
+                } catch {
+                    results.append(.failure(error))
                 }
-                // The id is older than its window: it names a new item now (a client reusing stanza ids).
-                try db.execute(
-                    sql: "DELETE FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
-                    arguments: [envelope.origin.adapter, envelope.origin.nativeID]
-                )
             }
-            try Self.insertAccepted(envelope, data: data, db: db)
-            return .accepted(envelope.id)
+            return results
         }
+    }
+
+    /// One accept inside the batch's transaction: a duplicate of a fresh key, or a new item.
+    private static func accept(_ envelope: Envelope, data: Data, db: Database) throws -> AcceptOutcome {
+        if let existing = try Row.fetchOne(
+            db,
+            sql: "SELECT envelope_id, accepted_at FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
+            arguments: [envelope.origin.adapter, envelope.origin.nativeID]
+        ) {
+            let acceptedAt: Double = existing["accepted_at"]
+            guard let window = envelope.origin.freshForSeconds,
+                envelope.receivedAt.timeIntervalSince1970 - acceptedAt > Double(window)
+            else {
+                return .duplicate(EnvelopeID(rawValue: existing["envelope_id"]))
+            }
+            // The id is older than its window: it names a new item now (a client reusing stanza ids).
+            try db.execute(
+                sql: "DELETE FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
+                arguments: [envelope.origin.adapter, envelope.origin.nativeID]
+            )
+        }
+        try Self.insertAccepted(envelope, data: data, db: db)
+        return .accepted(envelope.id)
     }
 
     /// Idempotency key (with the sender's canonical address), inbox row and id map row of a new envelope.

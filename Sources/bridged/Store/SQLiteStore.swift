@@ -8,6 +8,8 @@ import GRDB
 /// transaction survives a crash or power loss before anything is acknowledged.
 final class SQLiteStore: Sendable {
     let pool: DatabasePool
+    /// Concurrent accepts share one transaction (and one fsync); each is answered after that commit.
+    let accepts: GroupCommit<Envelope, AcceptOutcome>
 
     init(path: String) throws {
         try FileManager.default.createDirectory(
@@ -18,7 +20,9 @@ final class SQLiteStore: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        self.pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        self.pool = pool
+        self.accepts = GroupCommit(maxBatch: Self.acceptBatch) { envelopes in try await Self.commitAccepts(envelopes, pool: pool) }
         // GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after prepareDatabase ran: a
         // commit would then survive a process crash but not a power loss. Set FULL on the writer connection
         // itself, now that it exists (the one connection that commits; readers do not write).

@@ -5,9 +5,9 @@ import Testing
 
 @Suite("Spool adapter")
 struct SpoolAdapterTests {
-    func delivery() throws -> Delivery {
+    func delivery(_ native: String = "evt-9") throws -> Delivery {
         let envelope = Envelope(
-            origin: Origin(adapter: "globex-chat", nativeID: "evt-9"),
+            origin: Origin(adapter: "globex-chat", nativeID: native),
             sender: Participant(address: try Address(parsing: "bob@globex.test")),
             recipients: [try Address(parsing: "alice@acme.test")], body: "hello"
         )
@@ -43,5 +43,29 @@ struct SpoolAdapterTests {
         }
         #expect(error?.isPermanent == false)
         #expect(error?.code == "write-failed")
+    }
+
+    @Test("a window is written in order; the first file that cannot be written stops it, and the rest stay queued")
+    func window() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let spool = SpoolAdapter(name: "acme-archive", org: "acme", directory: directory)
+        let deliveries = try (1...4).map { try self.delivery("evt-\($0)") }
+        // A directory where the third item's file would go: its rename fails.
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("\(deliveries[2].deliveryKey).json"), withIntermediateDirectories: true
+        )
+        let outcomes = await spool.deliver(all: deliveries)
+        #expect(outcomes.count == 4)
+        for (position, outcome) in outcomes.enumerated() {
+            switch (position, outcome) {
+            case (0...1, .delivered(let receipt)): #expect(receipt.nativeID == "\(deliveries[position].deliveryKey).json")
+            case (2, .failed(let failure)): #expect(!failure.isPermanent && failure.code == "write-failed")
+            case (3, .notAttempted): break
+            default: Issue.record("item \(position) of the window: \(outcome)")
+            }
+        }
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
+        #expect(files == Set((0...2).map { "\(deliveries[$0].deliveryKey).json" }), "\(files)")
     }
 }

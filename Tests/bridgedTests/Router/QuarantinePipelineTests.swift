@@ -233,6 +233,11 @@ extension QuarantinePipelineTests {
                 Issue.record("the reload was not applied")
                 throw CancellationError()
             }
+            // An attempt confirmed under the old revision may be in flight while the reload lands; let the
+            // peer answer only once an attempt has decided the item again under the new one.
+            try await eventually("an attempt after the reload decided the released item again") {
+                try fixture.auditRecords().contains { $0["redecided"] as? Bool == true }
+            }
             await sink.state.fail([])
             try await eventually("the released card reached the sink") { await sink.state.count >= 1 }
             #expect(try await fixture.gateway.store.heldItems(limit: 10).isEmpty, "held again after the reload")
