@@ -9,18 +9,21 @@ import Foundation
 /// Delivers each routed envelope as one JSON file into a directory: a journal or archive target, and the
 /// simplest real destination.
 ///
-/// Files are written to a temporary name, fsynced, renamed to `<envelope-id>.<adapter>.json` (`….journal.json` for a journal copy) and the
-/// directory is fsynced (once per delivery window), so a file either exists whole or not at all. Redelivering the same item rewrites
-/// the same file: delivery into a spool is idempotent.
+/// Files are written to a temporary name, made durable (fsynced one by one, or the filesystem flushed once per window with
+/// `sync = "filesystem"`), renamed to `<envelope-id>.<adapter>.json` (`….journal.json` for a journal copy) and the directory is
+/// fsynced (once per delivery window), so a file either exists whole or not at all. Redelivering the same item rewrites the same
+/// file: delivery into a spool is idempotent.
 public struct SpoolAdapter: Adapter {
     public let name: String
     public let org: String
     public let directory: URL
+    public let sync: SpoolSettings.Sync
 
-    public init(name: String, org: String, directory: URL) {
+    public init(name: String, org: String, directory: URL, sync: SpoolSettings.Sync = .file) {
         self.name = name
         self.org = org
         self.directory = directory
+        self.sync = sync
     }
 
     public var canDeliver: Bool { true }
@@ -57,7 +60,7 @@ public struct SpoolAdapter: Adapter {
                 index == 0 ? .failed(.transient("write-failed", "cannot create \(self.directory.path): \(error)")) : .notAttempted
             }
         }
-        let result = DurableFile.write(files, into: self.directory.path)
+        let result = DurableFile.write(files, into: self.directory.path, sync: self.sync)
         for file in files.prefix(result.durable) { outcomes.append(.delivered(DeliveryReceipt(nativeID: file.name))) }
         if outcomes.count < deliveries.count {
             // The item that stopped the window: a write that failed, or one that could not be encoded.
@@ -99,22 +102,47 @@ public enum DurableFile {
         if let failure = result.failure { throw failure }
     }
 
-    /// Writes several whole files into one directory, in order: each to a temporary name, fsynced and
+    /// Writes several whole files into one directory, in order: each to a temporary name, made durable and
     /// renamed, then one fsync of the directory makes every rename durable. Stops at the first failure.
+    ///
+    /// With `.file` each temporary file is fsynced before its rename. With `.filesystem` the temporary files
+    /// are written, the filesystem holding them is flushed once (`syncfs`, which reports writeback errors
+    /// since Linux 5.8), and only then renamed: a rename never names a file whose data is not on disk.
     /// - Returns: how many files, from the first, are durably in place, and the failure that stopped the
-    ///   rest (a failed directory fsync counts none as durable: the renames are not known to be).
-    public static func write(_ files: [(data: Data, name: String)], into directory: String) -> (durable: Int, failure: WriteError?) {
-        var renamed = 0
+    ///   rest (a failed flush or directory fsync counts none as durable: the files are not known to be).
+    public static func write(_ files: [(data: Data, name: String)], into directory: String, sync: SpoolSettings.Sync = .file) -> (durable: Int, failure: WriteError?) {
+        var written: [(temporary: String, final: String)] = []
         var failure: WriteError?
         for (data, name) in files {
+            let temporary = "\(directory)/.\(name).\(UInt32.random(in: 0...UInt32.max)).tmp"
             do {
-                try self.writeAndRename(data, temporary: "\(directory)/.\(name).\(UInt32.random(in: 0...UInt32.max)).tmp", final: "\(directory)/\(name)")
-                renamed += 1
+                try self.writeTemporary(data, at: temporary, fsync: sync == .file)
+                written.append((temporary, "\(directory)/\(name)"))
             } catch {
                 failure = error
                 break
             }
         }
+        if sync == .filesystem, !written.isEmpty {
+            do {
+                try self.syncFilesystem(of: directory)
+            } catch {
+                for file in written { unlink(file.temporary) }
+                return (0, error)
+            }
+        }
+        // Renamed in order; after a failed rename the rest are removed, so the durable ones stay a prefix.
+        var renamed = 0
+        var renameFailure: WriteError?
+        for file in written {
+            if renameFailure == nil, rename(file.temporary, file.final) == 0 {
+                renamed += 1
+                continue
+            }
+            if renameFailure == nil { renameFailure = WriteError(operation: "rename", errno: errno) }
+            unlink(file.temporary)
+        }
+        failure = renameFailure ?? failure
         guard renamed > 0 else { return (0, failure) }
         do {
             try self.syncDirectory(directory)
@@ -124,7 +152,8 @@ public enum DurableFile {
         return (renamed, failure)
     }
 
-    private static func writeAndRename(_ data: Data, temporary: String, final: String) throws(WriteError) {
+    /// Writes a whole temporary file, fsynced when asked; removes it again if any step fails.
+    private static func writeTemporary(_ data: Data, at temporary: String, fsync sync: Bool) throws(WriteError) {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw WriteError(operation: "open", errno: errno) }
         var ok = false
@@ -146,11 +175,33 @@ public enum DurableFile {
                 return nil
             }
             if let failedWrite { throw failedWrite }
-            guard fsync(fd) == 0 else { throw WriteError(operation: "fsync", errno: errno) }
+            if sync { guard fsync(fd) == 0 else { throw WriteError(operation: "fsync", errno: errno) } }
         }
-        guard rename(temporary, final) == 0 else { throw WriteError(operation: "rename", errno: errno) }
         ok = true
     }
+
+    /// Flushes the whole filesystem that holds `path` (Linux `syncfs`; elsewhere `sync` then an fsync of the
+    /// directory, which is as strong).
+    public static func syncFilesystem(of path: String) throws(WriteError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw WriteError(operation: "open directory", errno: errno) }
+        defer { close(fd) }
+        #if os(Linux)
+        guard let syncfs = Self.syncfs else { throw WriteError(operation: "syncfs", errno: ENOSYS) }
+        guard syncfs(fd) == 0 else { throw WriteError(operation: "syncfs", errno: errno) }
+        #else
+        Foundation.sync()
+        guard fsync(fd) == 0 else { throw WriteError(operation: "fsync directory", errno: errno) }
+        #endif
+    }
+
+    #if os(Linux)
+    /// glibc's `syncfs(2)`, which the Glibc module does not export (it is declared only under `_GNU_SOURCE`).
+    private static let syncfs: (@convention(c) (Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
+    #endif
 
     public static func syncDirectory(_ path: String) throws(WriteError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

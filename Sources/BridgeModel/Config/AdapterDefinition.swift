@@ -123,7 +123,20 @@ public struct WebhookSettings: Sendable, Hashable {
 
 /// `type = "spool"`: writes each delivered envelope as a JSON file into a directory (journal, archive).
 public struct SpoolSettings: Sendable, Hashable {
-    public var directory: String
+    /// How a window of spool files is made durable before the deliveries are recorded.
+    public enum Sync: String, Sendable, Hashable, CaseIterable {
+        /// Each file is fsynced before its rename: costs one flush per file, touches nothing else.
+        case file
+        /// The window's files are written, the whole filesystem is flushed once (`syncfs`), then they are
+        /// renamed and the directory fsynced: two flushes per window, for a spool on its own filesystem.
+        case filesystem
+    }
 
-    public init(directory: String) { self.directory = directory }
+    public var directory: String
+    public var sync: Sync
+
+    public init(directory: String, sync: Sync = .file) {
+        self.directory = directory
+        self.sync = sync
+    }
 }

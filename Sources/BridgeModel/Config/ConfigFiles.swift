@@ -92,6 +92,7 @@ struct SpoolAdapterFile: Decodable {
     var name: String?
     var org: String
     var directory: String
+    var sync: String?
 }
 
 struct OrgsFile: Decodable {

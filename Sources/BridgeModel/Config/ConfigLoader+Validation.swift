@@ -210,7 +210,11 @@ extension ConfigLoader {
         case "spool":
             guard let raw: SpoolAdapterFile = self.decode(text, file: file, strict: true) else { return nil }
             (name, org) = (raw.name, raw.org)
-            settings = .spool(SpoolSettings(directory: raw.directory))
+            let sync = SpoolSettings.Sync(rawValue: raw.sync ?? SpoolSettings.Sync.file.rawValue)
+            if sync == nil {
+                self.report(file, "sync", "must be one of \(SpoolSettings.Sync.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            settings = .spool(SpoolSettings(directory: raw.directory, sync: sync ?? .file))
         case "xmpp-component":
             guard let raw: XMPPComponentAdapterFile = self.decode(text, file: file, strict: true) else { return nil }
             (name, org) = (raw.name, raw.org)

@@ -24,13 +24,28 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Work directory (default: a new temporary directory, removed afterwards).")
         var directory: String?
 
+        @Option(help: "The archive spool's sync: file (an fsync per file) or filesystem (one syncfs per window).")
+        var spoolSync: String = SpoolSettings.Sync.file.rawValue
+
+        @Option(help: "delivery.window: deliveries handed to the spool and recorded together (1 to 256).")
+        var window = 8
+
         func run() async throws {
             guard (1...1_000_000).contains(self.envelopes), (1...256).contains(self.concurrency) else {
                 Output.error("--envelopes must be 1...1000000 and --concurrency 1...256")
                 throw ExitCode(2)
             }
+            guard (1...256).contains(self.window) else {
+                Output.error("--window must be 1...256")
+                throw ExitCode(2)
+            }
+            guard let sync = SpoolSettings.Sync(rawValue: self.spoolSync) else {
+                Output.error("--spool-sync must be file or filesystem")
+                throw ExitCode(2)
+            }
             let result = try await PipelineBenchmark.run(
-                envelopes: self.envelopes, concurrency: self.concurrency, directory: self.directory.map { URL(fileURLWithPath: $0) }
+                envelopes: self.envelopes, concurrency: self.concurrency, spoolSync: sync, window: self.window,
+                directory: self.directory.map { URL(fileURLWithPath: $0) }
             )
             print(result.summary)
         }
@@ -45,6 +60,8 @@ enum PipelineBenchmark {
         var totalSeconds: Double
         /// Accept transactions and the accepts they carried (group commit).
         var acceptCommits: Int
+        var spoolSync: SpoolSettings.Sync
+        var window: Int
         var ceiling: Ceiling
 
         var accepted: Double { Double(self.envelopes) / self.acceptSeconds }
@@ -54,14 +71,15 @@ enum PipelineBenchmark {
             String(
                 format: """
                     pipeline: %d envelopes accepted in %.3f s (%.0f/s, %.1f per accept transaction); \
-                    accepted->spooled end to end in %.3f s (%.0f envelopes/s)
+                    accepted->spooled (sync = \(self.spoolSync.rawValue), window \(self.window)) end to end in %.3f s (%.0f envelopes/s)
                     ceiling on this disk: SQLite %.0f single-row commits/s, %.0f rows/s at 100 per commit; \
-                    spool %.0f files/s (fsync each, one directory fsync per 8)
-                    end to end = %.2f of the single-row commit rate, %.2f of the spool file rate
+                    spool %.0f files/s with sync = file, %.0f with sync = filesystem (8 files per window)
+                    end to end = %.2f of the single-row commit rate, %.2f of the spool's rate with its sync
                     """,
                 self.envelopes, self.acceptSeconds, self.accepted, Double(self.envelopes) / Double(max(1, self.acceptCommits)),
-                self.totalSeconds, self.endToEnd, self.ceiling.singleRowCommits, self.ceiling.batchedRows, self.ceiling.spoolFiles,
-                self.endToEnd / self.ceiling.singleRowCommits, self.endToEnd / self.ceiling.spoolFiles
+                self.totalSeconds, self.endToEnd, self.ceiling.singleRowCommits, self.ceiling.batchedRows,
+                self.ceiling.spoolFiles[.file] ?? 0, self.ceiling.spoolFiles[.filesystem] ?? 0,
+                self.endToEnd / self.ceiling.singleRowCommits, self.endToEnd / (self.ceiling.spoolFiles[self.spoolSync] ?? .nan)
             )
         }
     }
@@ -71,7 +89,8 @@ enum PipelineBenchmark {
     struct Ceiling: Sendable {
         var singleRowCommits: Double
         var batchedRows: Double
-        var spoolFiles: Double
+        /// Spool files per second written in windows of 8, by sync mode.
+        var spoolFiles: [SpoolSettings.Sync: Double]
 
         static func measure(in root: URL) throws -> Ceiling {
             let directory = root.appendingPathComponent("ceiling")
@@ -95,25 +114,28 @@ enum PipelineBenchmark {
             }
             let batchedSeconds = (ContinuousClock.now - start).seconds
             let files = 1000
-            let spool = directory.appendingPathComponent("spool")
-            try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
-            start = ContinuousClock.now
-            for window in stride(from: 0, to: files, by: 8) {
-                let result = DurableFile.write((window..<min(files, window + 8)).map { (row, "f-\($0).json") }, into: spool.path)
-                if let failure = result.failure { throw failure }
+            var spoolFiles: [SpoolSettings.Sync: Double] = [:]
+            for sync in SpoolSettings.Sync.allCases {
+                let spool = directory.appendingPathComponent("spool-\(sync.rawValue)")
+                try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
+                start = ContinuousClock.now
+                for window in stride(from: 0, to: files, by: 8) {
+                    let names = (window..<min(files, window + 8)).map { (row, "f-\($0).json") }
+                    if let failure = DurableFile.write(names, into: spool.path, sync: sync).failure { throw failure }
+                }
+                spoolFiles[sync] = Double(files) / (ContinuousClock.now - start).seconds
             }
-            let spoolSeconds = (ContinuousClock.now - start).seconds
             return Ceiling(
                 singleRowCommits: Double(single) / singleSeconds, batchedRows: Double(batches * 100) / batchedSeconds,
-                spoolFiles: Double(files) / spoolSeconds
+                spoolFiles: spoolFiles
             )
         }
     }
 
-    static func run(envelopes: Int, concurrency: Int, directory: URL?) async throws -> Result {
+    static func run(envelopes: Int, concurrency: Int, spoolSync: SpoolSettings.Sync, window: Int, directory: URL?) async throws -> Result {
         let root = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("bridged-bench-\(UUID().uuidString)")
         defer { if directory == nil { try? FileManager.default.removeItem(at: root) } }
-        try BenchmarkConfig.write(to: root)
+        try BenchmarkConfig.write(to: root, spoolSync: spoolSync, window: window)
         let ceiling = try Ceiling.measure(in: root)
         let config = try ConfigLoader.load(directory: root)
         var logger = Logger(label: "bridged.bench")
@@ -156,7 +178,7 @@ enum PipelineBenchmark {
         }
         return Result(
             envelopes: envelopes, acceptSeconds: accepted.seconds, totalSeconds: total.seconds,
-            acceptCommits: gateway.store.accepts.committed.batches, ceiling: ceiling
+            acceptCommits: gateway.store.accepts.committed.batches, spoolSync: spoolSync, window: window, ceiling: ceiling
         )
     }
 
@@ -167,7 +189,7 @@ enum PipelineBenchmark {
 
 /// A self-contained config directory: globex posts in, acme's archive spool receives.
 enum BenchmarkConfig {
-    static func write(to root: URL) throws {
+    static func write(to root: URL, spoolSync: SpoolSettings.Sync, window: Int) throws {
         let files: [String: String] = [
             "bridged.toml": """
                 [store]
@@ -181,6 +203,8 @@ enum BenchmarkConfig {
                 listen = "127.0.0.1:0"
                 [log]
                 level = "warning"
+                [delivery]
+                window = \(window)
                 """,
             "orgs.toml": """
                 [orgs.acme]
@@ -201,7 +225,7 @@ enum BenchmarkConfig {
                 to = ["org:acme"]
                 """,
             "adapters.d/globex-in.toml": "type = \"spool\"\norg = \"globex\"\ndirectory = \"var/unused\"\n",
-            "adapters.d/acme-archive.toml": "type = \"spool\"\norg = \"acme\"\ndirectory = \"var/spool\"\n",
+            "adapters.d/acme-archive.toml": "type = \"spool\"\norg = \"acme\"\ndirectory = \"var/spool\"\nsync = \"\(spoolSync.rawValue)\"\n",
             "var/audit.key": AuditSigningKey.generate().privateKey + "\n",
         ]
         try self.writeFiles(files, to: root)

@@ -46,7 +46,7 @@ enum AdapterFactory {
                 )
             case .spool(let settings):
                 adapters[definition.name] = SpoolAdapter(
-                    name: definition.name, org: definition.org, directory: config.resolve(settings.directory)
+                    name: definition.name, org: definition.org, directory: config.resolve(settings.directory), sync: settings.sync
                 )
             }
         }

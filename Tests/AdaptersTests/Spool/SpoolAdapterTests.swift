@@ -45,11 +45,14 @@ struct SpoolAdapterTests {
         #expect(error?.code == "write-failed")
     }
 
-    @Test("a window is written in order; the first file that cannot be written stops it, and the rest stay queued")
-    func window() async throws {
+    @Test(
+        "a window is written in order; the first file that cannot be written stops it, and the rest stay queued",
+        arguments: SpoolSettings.Sync.allCases
+    )
+    func window(sync: SpoolSettings.Sync) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let spool = SpoolAdapter(name: "acme-archive", org: "acme", directory: directory)
+        let spool = SpoolAdapter(name: "acme-archive", org: "acme", directory: directory, sync: sync)
         let deliveries = try (1...4).map { try self.delivery("evt-\($0)") }
         // A directory where the third item's file would go: its rename fails.
         try FileManager.default.createDirectory(
@@ -65,7 +68,28 @@ struct SpoolAdapterTests {
             default: Issue.record("item \(position) of the window: \(outcome)")
             }
         }
+        // No temporary file is left behind, the fourth item's included.
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
         #expect(files == Set((0...2).map { "\(deliveries[$0].deliveryKey).json" }), "\(files)")
+    }
+
+    @Test("with sync = filesystem a whole window lands, each file complete and named after its delivery, no temporary file left")
+    func filesystemSync() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let spool = SpoolAdapter(name: "acme-archive", org: "acme", directory: directory, sync: .filesystem)
+        let deliveries = try (1...32).map { try self.delivery("evt-\($0)") }
+        let outcomes = await spool.deliver(all: deliveries)
+        for (delivery, outcome) in zip(deliveries, outcomes) {
+            guard case .delivered(let receipt) = outcome else {
+                Issue.record("\(delivery.deliveryKey): \(outcome)")
+                continue
+            }
+            let data = try Data(contentsOf: directory.appendingPathComponent(try #require(receipt.nativeID)))
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(object["deliveryKey"] as? String == delivery.deliveryKey)
+        }
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
+        #expect(files == Set(deliveries.map { "\($0.deliveryKey).json" }), "\(files)")
     }
 }

@@ -50,6 +50,15 @@ struct ConfigLoaderTests {
         #expect(issue.message.contains("wrong type"))
     }
 
+    @Test("a spool's sync is file or filesystem; anything else names the key and the choices")
+    func spoolSync() throws {
+        let issues = try self.issues(["adapters.d/acme-archive.toml": "type = \"spool\"\norg = \"acme\"\ndirectory = \"s\"\nsync = \"never\"\n"])
+        let issue = try #require(issues.first)
+        #expect(issues.count == 1)
+        #expect(issue.file == "adapters.d/acme-archive.toml" && issue.key == "sync" && issue.line == 4)
+        #expect(issue.message == #"must be one of "file", "filesystem""#)
+    }
+
     @Test("a missing required key names the key")
     func missingKey() throws {
         let issues = try self.issues(["adapters.d/acme-archive.toml": "type = \"spool\"\ndirectory = \"spool\"\n"])
