@@ -5,6 +5,9 @@
 # messages (capped at 100000) per run, 3 runs, each with a timeout.
 # usage: Tests/Benchmarks/xmpp.sh [MESSAGES]     needs: prosody, python3-slixmpp (scripts/install-deps.sh test)
 # BRIDGED_WINDOW=N sets delivery.window (default 8; 1 = one delivery barrier round trip per message).
+# Each run through the gateway is paired with a ceiling run in the same minute: alice -> bob through the
+# same Prosody alone (c2s -> c2s, no gateway). Every run reports the CPU per message of the gateway and of
+# Prosody, read from /proc/PID/stat; the last line is the median ratio of the two rates.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -47,6 +50,7 @@ prosodyctl --config "$work/xmpp/prosody.cfg.lua" register bob globex.test bobpw
 /usr/bin/perl -e 'use POSIX; sigprocmask(SIG_SETMASK, POSIX::SigSet->new); exec @ARGV' \
   prosody --config "$work/xmpp/prosody.cfg.lua" -F >"$work/xmpp/stdout.log" 2>&1 &
 pids+=($!)
+prosody_pid=$!
 
 g="$work/gw"
 printf 'bench-secret\n' > "$g/var/secrets/xmpp.secret"
@@ -84,4 +88,14 @@ done
 [ "$(grep -c 'successfully authenticated' "$work/xmpp/prosody.log" 2>/dev/null || true)" -ge 2 ] \
   || { echo "both components did not connect within 15 s:" >&2; tail -20 "$g/run.log" >&2; exit 1; }
 echo "alice -> bob through Prosody and the gateway, $n messages per run, delivery.window ${BRIDGED_WINDOW:-8} (release build, $(nproc) cores):"
-for run in 1 2 3; do /usr/bin/python3 "$repo/Tests/peers/xmpp_load.py" "$C2S" "$n" 'bob\40globex.test@partners.acme.test' --timeout 300; done
+load() { /usr/bin/python3 "$repo/Tests/peers/xmpp_load.py" "$C2S" "$n" "$@" --timeout 300 --pid prosody="$prosody_pid"; }
+results="$work/results"
+for run in 1 2 3; do
+  printf 'prosody alone: '; load 'bob@globex.test' | tee -a "$results.prosody"
+  printf 'gateway:       '; load 'bob\40globex.test@partners.acme.test' --pid bridged="$gateway" | tee -a "$results.gateway"
+done
+/usr/bin/python3 - "$results" <<'PY'
+import json, statistics, sys
+rate = lambda name: statistics.median(json.loads(line)["per_second"] or 0 for line in open(sys.argv[1] + "." + name))
+print("gateway / prosody alone: %.2f (median %.0f vs %.0f messages/s)" % (rate("gateway") / rate("prosody"), rate("gateway"), rate("prosody")))
+PY

@@ -1,18 +1,31 @@
 #!/usr/bin/python3
 """Load for the XMPP benchmark: alice@acme.test sends N chat messages to bob through the gateway (to bob's
 contact JID on acme's component) as fast as her stream takes them; bob@globex.test counts what arrives.
-Prints one JSON line with the count and the seconds from the first send to the last arrival.
+Prints one JSON line with the count and the seconds from the first send to the last arrival, and for each
+--pid the CPU time (user + system, from /proc/PID/stat) that process spent during the run, per message
+received.
 
-usage: xmpp_load.py PORT N TO_BOB_JID [--timeout SECONDS]   (N is capped at 100000; the run is bounded by --timeout)
+usage: xmpp_load.py PORT N TO_BOB_JID [--timeout SECONDS] [--pid NAME=PID ...]
+(N is capped at 100000; the run is bounded by --timeout)
 """
-import argparse, asyncio, json, sys, time
+import argparse, asyncio, json, logging, os, sys, time
+logging.basicConfig(level=logging.ERROR)   # slixmpp warns at import that it uses the pure-Python stringprep
 import slixmpp
 
 p = argparse.ArgumentParser()
 p.add_argument("port", type=int); p.add_argument("n", type=int); p.add_argument("to")
 p.add_argument("--timeout", type=float, default=300)
+p.add_argument("--pid", action="append", default=[], help="NAME=PID: report this process's CPU per message")
 args = p.parse_args()
 n = min(args.n, 100000)
+watched = dict(item.split("=", 1) for item in args.pid)
+ticks = os.sysconf("SC_CLK_TCK")
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds (fields 14 and 15 of /proc/PID/stat, after the command name)."""
+    with open("/proc/%s/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks
 
 class Client(slixmpp.ClientXMPP):
     def __init__(self, jid, password):
@@ -41,6 +54,7 @@ async def main():
     for client in (alice, bob):
         client.connect(address=("127.0.0.1", args.port), force_starttls=False, disable_starttls=True)
     await asyncio.wait_for(asyncio.gather(alice.ready, bob.ready), 10)
+    cpu_start = {name: cpu_seconds(pid) for name, pid in watched.items()}
     start = time.monotonic()
     for i in range(n):
         alice.send_message(mto=args.to, mbody="load %d" % i, mtype="chat")
@@ -50,8 +64,13 @@ async def main():
     except asyncio.TimeoutError:
         pass
     seconds = (last or time.monotonic()) - start
-    print(json.dumps({"sent": n, "received": received, "seconds": round(seconds, 3),
-                      "per_second": round(received / seconds, 1) if seconds > 0 else None}), flush=True)
+    report = {"sent": n, "received": received, "seconds": round(seconds, 3),
+              "per_second": round(received / seconds, 1) if seconds > 0 else None}
+    for name, pid in watched.items():
+        spent = cpu_seconds(pid) - cpu_start[name]
+        report["cpu_us_per_message_" + name] = round(spent * 1e6 / received) if received else None
+        report["cpu_share_of_a_core_" + name] = round(spent / seconds, 2) if seconds > 0 else None
+    print(json.dumps(report), flush=True)
     alice.disconnect(); bob.disconnect()
     return 0 if received == n else 1
 

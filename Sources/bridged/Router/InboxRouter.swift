@@ -65,10 +65,10 @@ struct InboxRouter: Sendable {
         let byEnvelope = Dictionary(grouping: index, by: { $0.envelopeID })
         try await self.store.indexingOnFailure(index) {
             try await self.store.commitRouting(
-            plans.map { envelope, plan in
+                plans.map { envelope, plan in
                     RoutingCommit(
-                        envelopeID: envelope.id, entries: plan.entries, held: plan.held, notices: plan.notices,
-                        index: byEnvelope[envelope.id] ?? []
+                        envelopeID: envelope.id, entries: plan.entries, accepted: envelope, held: plan.held,
+                        notices: plan.notices, index: byEnvelope[envelope.id] ?? []
                     )
                 }
             )

@@ -40,8 +40,7 @@ extension SQLiteStore: InboxStore {
     /// One accept inside the batch's transaction: a duplicate of a fresh key, or a new item.
     private static func accept(_ envelope: Envelope, data: Data, db: Database) throws -> AcceptOutcome {
         if let existing = try Row.fetchOne(
-            db,
-            sql: "SELECT envelope_id, accepted_at FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
+            db.cachedStatement(sql: "SELECT envelope_id, accepted_at FROM idempotency WHERE origin_adapter = ? AND native_id = ?"),
             arguments: [envelope.origin.adapter, envelope.origin.nativeID]
         ) {
             let acceptedAt: Double = existing["accepted_at"]
@@ -51,7 +50,7 @@ extension SQLiteStore: InboxStore {
                 return .duplicate(EnvelopeID(rawValue: existing["envelope_id"]))
             }
             // The id is older than its window: it names a new item now (a client reusing stanza ids).
-            try db.execute(
+            try db.executeCached(
                 sql: "DELETE FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
                 arguments: [envelope.origin.adapter, envelope.origin.nativeID]
             )
@@ -62,7 +61,7 @@ extension SQLiteStore: InboxStore {
 
     /// Idempotency key (with the sender's canonical address), inbox row and id map row of a new envelope.
     static func insertAccepted(_ envelope: Envelope, data: Data, db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO idempotency (origin_adapter, native_id, envelope_id, accepted_at, sender)
                 VALUES (?, ?, ?, ?, ?)
@@ -72,12 +71,12 @@ extension SQLiteStore: InboxStore {
                 envelope.receivedAt.timeIntervalSince1970, envelope.sender.address.canonical,
             ]
         )
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT INTO inbox (envelope_id, envelope, received_at) VALUES (?, ?, ?)",
             arguments: [envelope.id.rawValue, data, envelope.receivedAt.timeIntervalSince1970]
         )
         // The newest item under a native id is the one a later reply or correction names.
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT OR REPLACE INTO id_map (adapter, native_id, envelope_id, conversation) VALUES (?, ?, ?, ?)",
             arguments: [
                 envelope.origin.adapter, envelope.origin.nativeID, envelope.id.rawValue, envelope.conversation?.channel,
@@ -89,7 +88,7 @@ extension SQLiteStore: InboxStore {
     /// transaction, so accepts queue behind it for a moment at most. - Returns: how many were deleted.
     func pruneIdempotency(acceptedBefore cutoff: Date, limit: Int) async throws -> Int {
         try await self.pool.write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     DELETE FROM idempotency WHERE (origin_adapter, native_id) IN (
                         SELECT origin_adapter, native_id FROM idempotency WHERE accepted_at < ? ORDER BY accepted_at LIMIT ?
@@ -106,7 +105,7 @@ extension SQLiteStore: InboxStore {
     static func insertNotices(_ notices: [Envelope], db: Database) throws {
         for notice in notices {
             let known = try String.fetchOne(
-                db, sql: "SELECT envelope_id FROM idempotency WHERE origin_adapter = ? AND native_id = ?",
+                db.cachedStatement(sql: "SELECT envelope_id FROM idempotency WHERE origin_adapter = ? AND native_id = ?"),
                 arguments: [notice.origin.adapter, notice.origin.nativeID]
             )
             guard known == nil else { continue }
@@ -116,7 +115,7 @@ extension SQLiteStore: InboxStore {
 
     func pendingInbox(limit: Int) async throws -> [Envelope] {
         try await self.pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT envelope FROM inbox ORDER BY seq LIMIT ?", arguments: [limit])
+            try Data.fetchAll(db.cachedStatement(sql: "SELECT envelope FROM inbox ORDER BY seq LIMIT ?"), arguments: [limit])
                 .map(EnvelopeCoding.decode)
         }
     }
@@ -129,13 +128,18 @@ extension SQLiteStore: InboxStore {
 extension SQLiteStore: AuditIndexStore {
     func indexedEvents(envelopes: [EnvelopeID]) async throws -> [EnvelopeID: [AuditIndexEntry]] {
         guard !envelopes.isEmpty else { return [:] }
+        // The ids go in as one JSON array, so every batch size shares one prepared statement.
+        let ids = String(decoding: try JSONEncoder().encode(envelopes.map(\.rawValue)), as: UTF8.self)
         return try await self.pool.read { db in
             var result: [EnvelopeID: [AuditIndexEntry]] = [:]
-            let marks = Array(repeating: "?", count: envelopes.count).joined(separator: ",")
             let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT seq, envelope_id, event, adapter, at FROM audit_index WHERE envelope_id IN (\(marks)) ORDER BY seq",
-                arguments: StatementArguments(envelopes.map(\.rawValue))
+                db.cachedStatement(
+                    sql: """
+                        SELECT seq, envelope_id, event, adapter, at FROM audit_index
+                        WHERE envelope_id IN (SELECT value FROM json_each(?)) ORDER BY seq
+                        """
+                ),
+                arguments: [ids]
             )
             for row in rows {
                 guard let event = AuditEventType(rawValue: row["event"]) else { continue }
@@ -162,7 +166,7 @@ extension SQLiteStore: AuditIndexStore {
 
     static func insertIndex(_ entries: [AuditIndexEntry], db: Database) throws {
         for entry in entries {
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT OR IGNORE INTO audit_index (seq, envelope_id, event, adapter, at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
                     entry.sequence, entry.envelopeID?.rawValue, entry.event.rawValue, entry.adapter,

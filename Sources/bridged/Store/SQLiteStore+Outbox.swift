@@ -6,11 +6,13 @@ import PolicyGate
 
 extension SQLiteStore: OutboxStore {
     func commitRouting(_ commits: [RoutingCommit]) async throws {
+        // An entry that carries the envelope as accepted takes the inbox row's bytes (copied in SQL); only
+        // an envelope the gate changed (redacted, annotated) is encoded again.
         let rows = try commits.map { commit in
             try commit.entries.map { entry in
                 (
-                    entry, try EnvelopeCoding.encode(entry.envelope), try Self.encodeTarget(entry.clearance.target),
-                    try Self.encodeClearance(entry.storedClearance)
+                    entry, entry.envelope == commit.accepted ? nil : try EnvelopeCoding.encode(entry.envelope),
+                    try Self.encodeTarget(entry.clearance.target), try Self.encodeClearance(entry.storedClearance)
                 )
             }
         }
@@ -18,10 +20,14 @@ extension SQLiteStore: OutboxStore {
         let now = Date().timeIntervalSince1970
         try await self.pool.write { db in
             for ((commit, entries), held) in zip(zip(commits, rows), held) {
-                try db.execute(sql: "DELETE FROM inbox WHERE envelope_id = ?", arguments: [commit.envelopeID.rawValue])
                 for (entry, envelope, target, clearance) in entries {
+                    if envelope == nil, try Self.insertOutboxFromInbox(entry, target: target, clearance: clearance, now: now, db: db) {
+                        continue
+                    }
+                    let envelope = try envelope ?? EnvelopeCoding.encode(entry.envelope)
                     try Self.insertOutbox(entry, envelope: envelope, target: target, clearance: clearance, now: now, db: db)
                 }
+                try db.executeCached(sql: "DELETE FROM inbox WHERE envelope_id = ?", arguments: [commit.envelopeID.rawValue])
                 for row in held { try Self.insertHeld(row, now: now, db: db) }
                 try Self.insertNotices(commit.notices, db: db)
                 try Self.insertIndex(commit.index, db: db)
@@ -29,10 +35,26 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
+    /// Enqueues an entry with the envelope bytes of its inbox row. - Returns: false when there is no such
+    /// row (the caller encodes the envelope instead).
+    private static func insertOutboxFromInbox(
+        _ entry: OutboxEntry, target: Data, clearance: Data, now: Double, db: Database
+    ) throws -> Bool {
+        try db.executeCached(
+            sql: """
+                INSERT INTO outbox (envelope_id, adapter, conversation, target, envelope, attempts,
+                                    next_attempt_at, created_at, clearance)
+                SELECT envelope_id, ?, ?, ?, envelope, 0, ?, ?, ? FROM inbox WHERE envelope_id = ?
+                """,
+            arguments: [entry.clearance.adapter, entry.conversation, target, now, now, clearance, entry.envelope.id.rawValue]
+        )
+        return db.changesCount == 1
+    }
+
     static func insertOutbox(
         _ entry: OutboxEntry, envelope: Data, target: Data, clearance: Data, now: Double, db: Database
     ) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO outbox (envelope_id, adapter, conversation, target, envelope, attempts,
                                     next_attempt_at, created_at, clearance)
@@ -44,25 +66,25 @@ extension SQLiteStore: OutboxStore {
         )
     }
 
+    /// `waiting`: per conversation, the first item held back for a retry (found through the next_attempt_at
+    /// index, so it costs the number of waiting items, not the queue's depth). Due items behind it in its
+    /// conversation stay queued; everything else goes in seq order.
+    private static let dueDeliveriesSQL = """
+        WITH waiting AS (
+            SELECT conversation, MIN(seq) AS first_seq FROM outbox
+            WHERE adapter = ? AND next_attempt_at > ?
+            GROUP BY conversation
+        )
+        SELECT o.seq, o.envelope, o.adapter, o.target, o.conversation, o.attempts, o.created_at, o.clearance
+        FROM outbox o LEFT JOIN waiting w ON w.conversation = o.conversation
+        WHERE o.adapter = ? AND o.next_attempt_at <= ? AND (w.first_seq IS NULL OR o.seq < w.first_seq)
+        ORDER BY o.seq LIMIT ?
+        """
+
     func dueDeliveries(adapter: String, now: Date, limit: Int) async throws -> [OutboxItem] {
         try await self.pool.read { db in
             try Row.fetchAll(
-                db,
-                // `waiting`: per conversation, the first item held back for a retry (found through the
-                // next_attempt_at index, so it costs the number of waiting items, not the queue's depth).
-                // Due items behind it in its conversation stay queued; everything else goes in seq order.
-                sql: """
-                    WITH waiting AS (
-                        SELECT conversation, MIN(seq) AS first_seq FROM outbox
-                        WHERE adapter = ? AND next_attempt_at > ?
-                        GROUP BY conversation
-                    )
-                    SELECT o.seq, o.envelope, o.adapter, o.target, o.conversation, o.attempts, o.created_at,
-                           o.clearance
-                    FROM outbox o LEFT JOIN waiting w ON w.conversation = o.conversation
-                    WHERE o.adapter = ? AND o.next_attempt_at <= ? AND (w.first_seq IS NULL OR o.seq < w.first_seq)
-                    ORDER BY o.seq LIMIT ?
-                    """,
+                db.cachedStatement(sql: Self.dueDeliveriesSQL),
                 arguments: [adapter, now.timeIntervalSince1970, adapter, now.timeIntervalSince1970, limit]
             ).map { row in
                 OutboxItem(
@@ -81,14 +103,16 @@ extension SQLiteStore: OutboxStore {
 
     func nextDue(adapter: String) async throws -> Date? {
         try await self.pool.read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE adapter = ?", arguments: [adapter])
+            try Double.fetchOne(
+                db.cachedStatement(sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE adapter = ?"), arguments: [adapter]
+            )
                 .map(Date.init(timeIntervalSince1970:))
         }
     }
 
     func bringForward(adapter: String, now: Date) async throws -> Int {
         try await self.pool.write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE outbox SET next_attempt_at = ? WHERE adapter = ? AND next_attempt_at > ?",
                 arguments: [now.timeIntervalSince1970, adapter, now.timeIntervalSince1970]
             )
@@ -111,19 +135,19 @@ extension SQLiteStore: OutboxStore {
                 switch settlement {
                 case .held(let id, _, let removing):
                     if let held { try Self.insertHeld(held, now: now, db: db) }
-                    if removing { try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id]) }
+                    if removing { try db.executeCached(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id]) }
                 case .recleared(let id, _, _, _):
                     guard let (clearance, target, envelope) = encoded else { continue }
-                    try db.execute(
+                    try db.executeCached(
                         sql: "UPDATE outbox SET clearance = ?, target = ? WHERE seq = ?", arguments: [clearance, target, id]
                     )
                     if let envelope {
-                        try db.execute(sql: "UPDATE outbox SET envelope = ? WHERE seq = ?", arguments: [envelope, id])
+                        try db.executeCached(sql: "UPDATE outbox SET envelope = ? WHERE seq = ?", arguments: [envelope, id])
                     }
                 case .delivered(let id, let nativeID):
                     if let nativeID {
                         // A journal copy's delivery is not the item's: it is never put in the id map.
-                        try db.execute(
+                        try db.executeCached(
                             sql: """
                                 INSERT OR REPLACE INTO id_map (adapter, native_id, envelope_id, conversation)
                                 SELECT adapter, ?, envelope_id, conversation FROM outbox
@@ -132,14 +156,14 @@ extension SQLiteStore: OutboxStore {
                             arguments: [nativeID, id, PolicyGate.journalPrefix.count, PolicyGate.journalPrefix]
                         )
                     }
-                    try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id])
+                    try db.executeCached(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id])
                 case .retry(let id, let attempts, let next, let error):
-                    try db.execute(
+                    try db.executeCached(
                         sql: "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?",
                         arguments: [attempts, next.timeIntervalSince1970, error, id]
                     )
                 case .deadLetter(let id, let attempts, let reason, let at):
-                    try db.execute(
+                    try db.executeCached(
                         sql: """
                             INSERT OR REPLACE INTO dead_letters
                                 (seq, envelope_id, adapter, conversation, target, envelope, attempts, created_at,
@@ -150,7 +174,7 @@ extension SQLiteStore: OutboxStore {
                             """,
                         arguments: [attempts, at.timeIntervalSince1970, reason, id]
                     )
-                    try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id])
+                    try db.executeCached(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [id])
                 }
             }
             try Self.insertNotices(notices, db: db)
@@ -192,7 +216,7 @@ extension SQLiteStore: DeadLetterStore {
         try await self.pool.write { db in
             // The replayed delivery keeps its sequence number, so it stays ordered within its conversation, and
             // loses its clearance: the worker asks the gate in force before it goes anywhere.
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO outbox (seq, envelope_id, adapter, conversation, target, envelope, attempts,
                                         next_attempt_at, created_at, last_error)
@@ -202,7 +226,7 @@ extension SQLiteStore: DeadLetterStore {
                 arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id]
             )
             guard db.changesCount == 1 else { return false }
-            try db.execute(sql: "DELETE FROM dead_letters WHERE seq = ?", arguments: [id])
+            try db.executeCached(sql: "DELETE FROM dead_letters WHERE seq = ?", arguments: [id])
             return true
         }
     }

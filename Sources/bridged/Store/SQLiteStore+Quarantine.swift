@@ -22,7 +22,7 @@ extension SQLiteStore: QuarantineStore {
     static func insertHeld(_ held: EncodedHeld, now: Double, db: Database) throws {
         let entry = held.entry
         let text: String? = if case .text(let text) = entry.notice { text } else { nil }
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO quarantine (envelope_id, adapter, conversation, target, envelope, rules, revision, reason,
                                         notice_text, silent, held_at)
@@ -74,12 +74,12 @@ extension SQLiteStore: QuarantineStore {
         let now = Date().timeIntervalSince1970
         return try await self.pool.write { db in
             if let narrowed {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE quarantine SET target = ?, rules = ?, revision = ?, reason = ? WHERE seq = ?",
                     arguments: [narrowed.target, narrowed.rules, narrowed.entry.revision, narrowed.entry.reason, id]
                 )
             } else {
-                try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [id])
+                try db.executeCached(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [id])
             }
             guard db.changesCount == 1 else { return false }
             if let (entry, envelope, target, clearance) = released {

@@ -164,3 +164,11 @@ final class SQLiteStore: Sendable {
         try JSONDecoder().decode(Delivery.Target.self, from: data)
     }
 }
+
+extension Database {
+    /// Runs a statement prepared once per connection and kept in its cache: the per-item statements of
+    /// accept, routing and settlement are parsed and planned once, not for every row.
+    func executeCached(sql: String, arguments: StatementArguments) throws {
+        try self.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+}

@@ -143,6 +143,9 @@ protocol QuarantineStore: Sendable {
 struct RoutingCommit: Sendable {
     var envelopeID: EnvelopeID
     var entries: [OutboxEntry]
+    /// The envelope as the inbox holds it, when known: an entry carrying exactly this envelope is enqueued
+    /// with the inbox row's bytes instead of being encoded again.
+    var accepted: Envelope? = nil
     /// Deliveries held for review instead of enqueued.
     var held: [HeldEntry] = []
     /// Notices to the sender (denied recipients), stored in the same transaction.

@@ -233,10 +233,11 @@ extension QuarantinePipelineTests {
                 Issue.record("the reload was not applied")
                 throw CancellationError()
             }
-            // An attempt confirmed under the old revision may be in flight while the reload lands; let the
-            // peer answer only once an attempt has decided the item again under the new one.
-            try await eventually("an attempt after the reload decided the released item again") {
-                try fixture.auditRecords().contains { $0["redecided"] as? Bool == true }
+            // The release itself is a decision again under the old revision, and an attempt confirmed under the
+            // old revision may be in flight while the reload lands; let the peer answer only once an attempt
+            // has decided the item again under the new one.
+            try await eventually("an attempt after the reload decided the released item again under the new revision") {
+                try fixture.auditRecords().contains(where: Self.redecidedAfterRelease)
             }
             await sink.state.fail([])
             try await eventually("the released card reached the sink") { await sink.state.count >= 1 }
@@ -249,7 +250,13 @@ extension QuarantinePipelineTests {
         }
         await sink.stop()
         let redecided = try fixture.auditRecords().filter { $0["event"] as? String == "decided" && $0["redecided"] as? Bool == true }
-        #expect(redecided.contains { ($0["decision"] as? [String: Any])?["revision"] as? String != nil
-            && (($0["decision"] as? [String: Any])?["revision"] as? String)?.hasPrefix("after-release") == true }, "decided again under the new revision: \(redecided)")
+        #expect(redecided.contains(where: Self.redecidedAfterRelease), "decided again under the new revision: \(redecided)")
+        #expect(redecided.allSatisfy { ($0["decision"] as? [String: Any])?["effect"] as? String == "allow" }, "\(redecided)")
+    }
+
+    /// A `decided` record of a delivery decided again under the relabelled policy.
+    static func redecidedAfterRelease(_ record: [String: Any]) -> Bool {
+        record["event"] as? String == "decided" && record["redecided"] as? Bool == true
+            && ((record["decision"] as? [String: Any])?["revision"] as? String)?.hasPrefix("after-release") == true
     }
 }

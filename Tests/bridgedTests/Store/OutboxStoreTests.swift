@@ -177,3 +177,34 @@ extension OutboxStoreTests {
         }
     }
 }
+
+extension OutboxStoreTests {
+    @Test("routing enqueues an unchanged envelope with its inbox row's bytes, a changed one as changed, and one without an inbox row all the same")
+    func routingReusesTheInboxBytes() async throws {
+        try await self.withStore { store in
+            let unchanged = try self.envelope("reuse-unchanged")
+            let changed = try self.envelope("reuse-changed")
+            _ = try await store.accept(unchanged)
+            _ = try await store.accept(changed)
+            // As the router has them: decoded from the inbox rows.
+            let accepted = try await store.pendingInbox(limit: 10)
+            #expect(accepted.map(\.id) == [unchanged.id, changed.id])
+            var masked = accepted[1]
+            masked.body = "card ****"
+            let orphan = try self.envelope("reuse-no-inbox-row")
+            try await store.commitRouting([
+                RoutingCommit(
+                    envelopeID: accepted[0].id, entries: [try self.entry(accepted[0], conversation: "a")], accepted: accepted[0], index: []
+                ),
+                RoutingCommit(envelopeID: accepted[1].id, entries: [try self.entry(masked, conversation: "b")], accepted: accepted[1], index: []),
+                RoutingCommit(envelopeID: orphan.id, entries: [try self.entry(orphan, conversation: "c")], accepted: orphan, index: []),
+            ])
+            #expect(try await store.inboxDepth() == 0)
+            let due = try await store.dueDeliveries(adapter: "acme-archive", now: Date(), limit: 10)
+            #expect(due.map(\.envelope.id) == [unchanged.id, changed.id, orphan.id])
+            #expect(due[0].envelope == accepted[0])
+            #expect(due[1].envelope.body == "card ****", "the changed envelope is stored, not the inbox row")
+            #expect(due[2].envelope.body == orphan.body)
+        }
+    }
+}
