@@ -1,7 +1,7 @@
 public import BridgeModel
 
 /// One side of a policy question: a person (with their org), or a whole org (a bridged room's side).
-public struct Party: Hashable, Sendable, CustomStringConvertible {
+public struct Party: Hashable, Sendable, CustomStringConvertible, TextOutputStreamable {
     public var address: Address?
     /// nil when the address's domain belongs to no known org.
     public var org: String?
@@ -16,12 +16,29 @@ public struct Party: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        var text = ""
+        self.write(to: &text)
+        return text
+    }
+
+    /// Writes ``description`` straight into `target` (every decision's reason names both parties).
+    public func write(to target: inout some TextOutputStream) {
         switch (self.address, self.org) {
-        case (let address?, let org?): "\(address) (\(org))"
-        case (let address?, nil): "\(address) (unknown org)"
-        case (nil, let org?) where !self.groups.isEmpty: "group \(self.groups.sorted().joined(separator: ", ")) (\(org))"
-        case (nil, let org?): "org \(org)"
-        case (nil, nil): "unknown party"
+        case (let address?, let org?):
+            address.write(to: &target)
+            target.write(" (")
+            target.write(org)
+            target.write(")")
+        case (let address?, nil):
+            address.write(to: &target)
+            target.write(" (unknown org)")
+        case (nil, let org?) where !self.groups.isEmpty:
+            target.write("group \(self.groups.sorted().joined(separator: ", ")) (\(org))")
+        case (nil, let org?):
+            target.write("org ")
+            target.write(org)
+        case (nil, nil):
+            target.write("unknown party")
         }
     }
 }

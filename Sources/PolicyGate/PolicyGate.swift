@@ -21,6 +21,8 @@ public struct PolicyGate: Sendable {
     public let revision: String
     public let orgs: OrgDirectory
     let rules: [PolicyDocument.Rule]
+    /// What each decision reads of `rules`, in the same order.
+    let compiled: [CompiledRule]
     let barriers: [PolicyDocument.Barrier]
     let index: PolicyIndex
     let barrierIndex: PolicyIndex
@@ -40,26 +42,22 @@ public struct PolicyGate: Sendable {
         self.orgs = orgs
         self.rules = policy.rules
         self.barriers = policy.barriers
+        self.compiled = policy.rules.map(CompiledRule.init)
         var index = PolicyIndex()
-        var serial = 0
         for (ruleIndex, rule) in policy.rules.enumerated() {
             // The loader has validated every subject; an unparsable one would have failed `bridged check`.
             let from = rule.from.compactMap(PolicySubject.init)
             let to = rule.to.compactMap(PolicySubject.init)
-            index.insert(.init(serial: serial, rule: ruleIndex, from: from, to: to), orgs: orgs)
-            serial += 1
-            if rule.bothWays {
-                index.insert(.init(serial: serial, rule: ruleIndex, from: to, to: from), orgs: orgs)
-                serial += 1
-            }
+            index.insert(.init(rule: ruleIndex, from: from, to: to), orgs: orgs)
+            if rule.bothWays { index.insert(.init(rule: ruleIndex, from: to, to: from), orgs: orgs) }
         }
         self.index = index
         var barrierIndex = PolicyIndex()
         for (barrierIndexInList, barrier) in policy.barriers.enumerated() {
             let sides = barrier.between.compactMap(PolicySubject.init)
             guard sides.count == 2 else { continue }
-            barrierIndex.insert(.init(serial: 2 * barrierIndexInList, rule: barrierIndexInList, from: [sides[0]], to: [sides[1]]), orgs: orgs)
-            barrierIndex.insert(.init(serial: 2 * barrierIndexInList + 1, rule: barrierIndexInList, from: [sides[1]], to: [sides[0]]), orgs: orgs)
+            barrierIndex.insert(.init(rule: barrierIndexInList, from: [sides[0]], to: [sides[1]]), orgs: orgs)
+            barrierIndex.insert(.init(rule: barrierIndexInList, from: [sides[1]], to: [sides[0]]), orgs: orgs)
         }
         self.barrierIndex = barrierIndex
         var notices: [String: PolicyDocument.DenyNotice] = [:]
@@ -118,6 +116,10 @@ public struct PolicyGate: Sendable {
 
     /// The rules and barriers that matched, by kind.
     private struct Matches {
+        enum Kind {
+            case barrier, allow, deny, quarantine, transform, journal, rateLimit, unproven
+        }
+
         var barriers: [String] = []
         var allows: [String] = []
         var denies: [String] = []
@@ -126,6 +128,19 @@ public struct PolicyGate: Sendable {
         var journals: [String] = []
         var rateLimits: [String] = []
         var unproven: [String] = []
+
+        mutating func add(_ id: String, as kind: Kind) {
+            switch kind {
+            case .barrier: Self.add(id, to: &self.barriers)
+            case .allow: Self.add(id, to: &self.allows)
+            case .deny: Self.add(id, to: &self.denies)
+            case .quarantine: Self.add(id, to: &self.quarantines)
+            case .transform: Self.add(id, to: &self.transforms)
+            case .journal: Self.add(id, to: &self.journals)
+            case .rateLimit: Self.add(id, to: &self.rateLimits)
+            case .unproven: Self.add(id, to: &self.unproven)
+            }
+        }
 
         static func add(_ id: String, to list: inout [String]) {
             if !list.contains(id) { list.append(id) }
@@ -139,8 +154,13 @@ public struct PolicyGate: Sendable {
         // Only filled once an audit-only rule matched: what the decision would be if those rules decided.
         var shadow: Matches? = nil
         var auditOnly: [String] = []
-        func note(_ id: String, _ action: PolicyExplanation.Step.Action, _ mode: PolicyDocument.Mode, _ outcome: PolicyExplanation.Step.Outcome) {
+        // The outcome is an autoclosure: without a trace (`decide`), no explanation sentence is built.
+        func note(
+            _ id: String, _ action: PolicyExplanation.Step.Action, _ mode: PolicyDocument.Mode,
+            _ outcome: @autoclosure () -> PolicyExplanation.Step.Outcome
+        ) {
             guard trace != nil else { return }
+            let outcome = outcome()
             if let existing = trace!.firstIndex(where: { $0.id == id }) {
                 // A two-way rule is offered once per direction: it matched if either direction did.
                 if trace![existing].outcome != .matched, outcome == .matched || outcome == .unproven {
@@ -150,74 +170,54 @@ public struct PolicyGate: Sendable {
             }
             trace!.append(.init(id: id, action: action, mode: mode, outcome: outcome))
         }
-        func matched(_ id: String, mode: PolicyDocument.Mode, into keyPath: WritableKeyPath<Matches, [String]>) {
+        func matched(_ id: String, mode: PolicyDocument.Mode, as kind: Matches.Kind) {
             if mode == .auditOnly {
                 if shadow == nil { shadow = enforced }
                 Matches.add(id, to: &auditOnly)
             } else {
-                Matches.add(id, to: &enforced[keyPath: keyPath])
+                enforced.add(id, as: kind)
             }
-            if shadow != nil { Matches.add(id, to: &shadow![keyPath: keyPath]) }
+            if shadow != nil { shadow!.add(id, as: kind) }
         }
 
         if request.kind != .notice {
             for entry in self.barrierIndex.candidates(from: request.from, to: request.to) {
-                let barrier = self.barriers[entry.rule]
+                let (id, mode) = (self.barriers[entry.rule].id, self.barriers[entry.rule].mode)
                 guard entry.from[0].matches(request.from), entry.to[0].matches(request.to) else {
-                    note(barrier.id, .barrier, barrier.mode, .notMatched("the parties are not on its two sides"))
+                    note(id, .barrier, mode, .notMatched("the parties are not on its two sides"))
                     continue
                 }
-                note(barrier.id, .barrier, barrier.mode, .matched)
-                matched(barrier.id, mode: barrier.mode, into: \.barriers)
+                note(id, .barrier, mode, .matched)
+                matched(id, mode: mode, as: .barrier)
             }
         }
         for entry in self.index.candidates(from: request.from, to: request.to) {
-            let rule = self.rules[entry.rule]
-            let action: PolicyExplanation.Step.Action = switch rule.action {
-            case .allow: .allow
-            case .deny: .deny
-            case .quarantine: .quarantine
-            case .redact: .redact
-            case .annotate: .annotate
-            case .journal: .journal
-            case .rateLimit: .rateLimit
-            }
-            if !rule.action.decides, !PolicyDocument.Rule.transformableKinds.contains(request.kind) {
-                note(rule.id, action, rule.mode, .notMatched("only messages and edits are changed, not \(request.kind.rawValue)"))
-                continue
-            }
-            if rule.action == .quarantine, !PolicyDocument.Rule.quarantinableKinds.contains(request.kind) {
-                note(rule.id, action, rule.mode, .notMatched("only messages and edits are held, not \(request.kind.rawValue)"))
-                continue
-            }
-            if rule.action == .quarantine, releasing.contains(rule.id) {
-                note(rule.id, action, rule.mode, .notMatched("a reviewer released the item this rule held"))
-                continue
-            }
-            guard rule.kinds.isEmpty || rule.kinds.contains(request.kind) else {
-                let kinds = rule.kinds.map(\.rawValue).sorted().joined(separator: ", ")
-                note(rule.id, action, rule.mode, .notMatched("kind \(request.kind.rawValue) is not one of \(kinds)"))
+            let rule = self.compiled[entry.rule]
+            guard rule.kinds.contains(request.kind), rule.action != .quarantine || releasing.isEmpty || !releasing.contains(rule.id) else {
+                note(rule.id, rule.step, rule.mode, .notMatched(Self.inapplicable(self.rules[entry.rule], request.kind, releasing)))
                 continue
             }
             guard entry.from.contains(where: { $0.matches(request.from) }) else {
-                note(rule.id, action, rule.mode, .notMatched("the sender matches no subject in \(rule.bothWays ? "from or to" : "from")"))
+                note(rule.id, rule.step, rule.mode, .notMatched("the sender matches no subject in \(rule.bothWays ? "from or to" : "from")"))
                 continue
             }
             guard entry.to.contains(where: { $0.matches(request.to) }) else {
-                note(rule.id, action, rule.mode, .notMatched("the recipient matches no subject in \(rule.bothWays ? "to or from" : "to")"))
+                note(rule.id, rule.step, rule.mode, .notMatched("the recipient matches no subject in \(rule.bothWays ? "to or from" : "to")"))
                 continue
             }
             var because: [String] = []
-            if !rule.conditions.isEmpty {
-                let outcome = rule.conditions.check(request.content, senderAuthenticated: request.senderAuthenticated, explain: trace != nil)
+            if rule.hasConditions {
+                let outcome = self.rules[entry.rule].conditions.check(
+                    request.content, senderAuthenticated: request.senderAuthenticated, explain: trace != nil
+                )
                 guard outcome.holds else {
-                    note(rule.id, action, rule.mode, .notMatched(outcome.because.first ?? "a condition does not hold"))
+                    note(rule.id, rule.step, rule.mode, .notMatched(outcome.because.first ?? "a condition does not hold"))
                     continue
                 }
                 because = outcome.because
             }
             func noteRule(_ outcome: PolicyExplanation.Step.Outcome) {
-                note(rule.id, action, rule.mode, outcome)
+                note(rule.id, rule.step, rule.mode, outcome)
                 if !because.isEmpty, let index = trace?.lastIndex(where: { $0.id == rule.id }), trace![index].because.isEmpty {
                     trace![index].because = because
                 }
@@ -226,25 +226,25 @@ public struct PolicyGate: Sendable {
             case .allow where !request.senderAuthenticated && !rule.allowUnauthenticated:
                 // Who sent it is not proven: only a rule that says so lets it across org lines.
                 noteRule(.unproven)
-                matched(rule.id, mode: rule.mode, into: \.unproven)
+                matched(rule.id, mode: rule.mode, as: .unproven)
             case .allow:
                 noteRule(.matched)
-                matched(rule.id, mode: rule.mode, into: \.allows)
+                matched(rule.id, mode: rule.mode, as: .allow)
             case .deny:
                 noteRule(.matched)
-                matched(rule.id, mode: rule.mode, into: \.denies)
+                matched(rule.id, mode: rule.mode, as: .deny)
             case .quarantine:
                 noteRule(.matched)
-                matched(rule.id, mode: rule.mode, into: \.quarantines)
+                matched(rule.id, mode: rule.mode, as: .quarantine)
             case .redact, .annotate:
                 noteRule(.matched)
-                matched(rule.id, mode: rule.mode, into: \.transforms)
+                matched(rule.id, mode: rule.mode, as: .transform)
             case .journal:
                 noteRule(.matched)
-                matched(rule.id, mode: rule.mode, into: \.journals)
+                matched(rule.id, mode: rule.mode, as: .journal)
             case .rateLimit:
                 noteRule(.matched)
-                matched(rule.id, mode: rule.mode, into: \.rateLimits)
+                matched(rule.id, mode: rule.mode, as: .rateLimit)
             }
         }
         let decision = self.combine(request, enforced)
@@ -252,6 +252,20 @@ public struct PolicyGate: Sendable {
         let would = self.combine(request, shadow)
         guard would.ruleIDs.contains(where: auditOnly.contains) else { return decision }
         return decision.with(wouldBe: .init(effect: would.effect, ruleIDs: would.ruleIDs))
+    }
+
+    /// Why a rule whose kinds leave out `kind`, or that a reviewer released, was not matched: the first of
+    /// the checks its compiled kinds fold together that fails, as `explain` says it.
+    private static func inapplicable(_ rule: PolicyDocument.Rule, _ kind: EnvelopeKind, _ releasing: Set<String>) -> String {
+        if !rule.action.decides, !PolicyDocument.Rule.transformableKinds.contains(kind) {
+            return "only messages and edits are changed, not \(kind.rawValue)"
+        }
+        if rule.action == .quarantine, !PolicyDocument.Rule.quarantinableKinds.contains(kind) {
+            return "only messages and edits are held, not \(kind.rawValue)"
+        }
+        if rule.action == .quarantine, releasing.contains(rule.id) { return "a reviewer released the item this rule held" }
+        let kinds = rule.kinds.map(\.rawValue).sorted().joined(separator: ", ")
+        return "kind \(kind.rawValue) is not one of \(kinds)"
     }
 
     private func combine(_ request: PolicyRequest, _ matches: Matches) -> PolicyDecision {
@@ -275,9 +289,10 @@ public struct PolicyGate: Sendable {
         // Redactions and disclaimers go with whatever lets the item through, now or at its release.
         let transforms = self.inPolicyOrder(matches.transforms)
         guard !matches.quarantines.isEmpty else { return transforms.isEmpty ? decision : decision.with(transforms: transforms) }
+        let holding = matches.quarantines.joined(separator: ", ")
         return PolicyDecision(
             effect: .quarantine, ruleIDs: matches.quarantines, revision: self.revision,
-            reason: "\(request.kind.rawValue) from \(request.from) to \(request.to) is held for review by \(matches.quarantines.joined(separator: ", "))",
+            reason: Self.reason(request) { $0.write(" is held for review by \(holding)") },
             notice: self.notice(matches.quarantines), transforms: transforms
         )
     }
@@ -285,54 +300,93 @@ public struct PolicyGate: Sendable {
     /// Redact and annotate rule ids in the order the policy lists them (a few dictionary lookups, not a
     /// walk over every rule).
     private func inPolicyOrder(_ ids: [String]) -> [String] {
-        ids.sorted { (self.transformRules[$0]?.rank ?? Int.max) < (self.transformRules[$1]?.rank ?? Int.max) }
+        guard ids.count > 1 else { return ids }
+        // The comparison captures the ranks alone, not a copy of the whole gate.
+        let ranks = self.transformRules
+        return ids.sorted { (ranks[$0]?.rank ?? Int.max) < (ranks[$1]?.rank ?? Int.max) }
     }
 
     private func combineAllowDeny(_ request: PolicyRequest, _ matches: Matches) -> PolicyDecision {
         let (allows, denies, unproven) = (matches.allows, matches.denies, matches.unproven)
         if request.kind == .notice { return self.combineNotice(request, denies: denies) }
-        let pair = "\(request.kind.rawValue) from \(request.from) to \(request.to)"
         if !matches.barriers.isEmpty {
+            let barriers = matches.barriers.joined(separator: ", ")
             return PolicyDecision(
                 effect: .deny, ruleIDs: matches.barriers, revision: self.revision,
-                reason: "\(pair) crosses the information barrier \(matches.barriers.joined(separator: ", "))",
+                reason: Self.reason(request) { $0.write(" crosses the information barrier \(barriers)") },
                 notice: self.notice(matches.barriers)
             )
         }
         if !denies.isEmpty {
             return PolicyDecision(
-                effect: .deny, ruleIDs: denies, revision: self.revision, reason: "\(pair) is denied by policy", notice: self.notice(denies)
+                effect: .deny, ruleIDs: denies, revision: self.revision, reason: Self.reason(request) { $0.write(" is denied by policy") },
+                notice: self.notice(denies)
             )
         }
         guard let fromOrg = request.from.org, let toOrg = request.to.org else {
             if !allows.isEmpty {
-                return PolicyDecision(effect: .allow, ruleIDs: allows, revision: self.revision, reason: "\(pair) is allowed")
+                return PolicyDecision(
+                    effect: .allow, ruleIDs: allows, revision: self.revision, reason: Self.reason(request) { $0.write(" is allowed") }
+                )
             }
             return PolicyDecision(
-                effect: .deny, ruleIDs: [Self.unknownOrgDeny], revision: self.revision,
-                reason: "\(pair): a party belongs to no known org, and no rule allows it"
+                effect: .deny, ruleIDs: Self.unknownOrgDenyIDs, revision: self.revision,
+                reason: Self.reason(request) { $0.write(": a party belongs to no known org, and no rule allows it") }
             )
         }
         if fromOrg == toOrg {
             return PolicyDecision(
-                effect: .allow, ruleIDs: allows.isEmpty ? [Self.intraOrgAllow] : allows, revision: self.revision,
-                reason: "\(pair) stays inside org \(fromOrg)"
+                effect: .allow, ruleIDs: allows.isEmpty ? Self.intraOrgAllowIDs : allows, revision: self.revision,
+                reason: Self.reason(request) {
+                    $0.write(" stays inside org ")
+                    $0.write(fromOrg)
+                }
             )
         }
         if !allows.isEmpty {
-            return PolicyDecision(effect: .allow, ruleIDs: allows, revision: self.revision, reason: "\(pair) is allowed")
+            return PolicyDecision(
+                effect: .allow, ruleIDs: allows, revision: self.revision, reason: Self.reason(request) { $0.write(" is allowed") }
+            )
         }
         if !request.senderAuthenticated {
+            let only = unproven.isEmpty ? "" : " (rules \(unproven.joined(separator: ", ")) allow only authenticated senders)"
             return PolicyDecision(
-                effect: .deny, ruleIDs: [Self.unauthenticatedDeny], revision: self.revision,
-                reason: "\(pair) crosses org lines, but the sender's identity is not authenticated"
-                    + (unproven.isEmpty ? "" : " (rules \(unproven.joined(separator: ", ")) allow only authenticated senders)")
+                effect: .deny, ruleIDs: Self.unauthenticatedDenyIDs, revision: self.revision,
+                reason: Self.reason(request) {
+                    $0.write(" crosses org lines, but the sender's identity is not authenticated")
+                    $0.write(only)
+                }
             )
         }
         return PolicyDecision(
-            effect: .deny, ruleIDs: [Self.crossOrgDeny], revision: self.revision,
-            reason: "\(pair) crosses from org \(fromOrg) to org \(toOrg), and no rule allows it"
+            effect: .deny, ruleIDs: Self.crossOrgDenyIDs, revision: self.revision,
+            reason: Self.reason(request) {
+                $0.write(" crosses from org ")
+                $0.write(fromOrg)
+                $0.write(" to org ")
+                $0.write(toOrg)
+                $0.write(", and no rule allows it")
+            }
         )
+    }
+
+    /// The built-in defaults as the rule ids of a decision, made once.
+    private static let unknownOrgDenyIDs = [unknownOrgDeny]
+    private static let intraOrgAllowIDs = [intraOrgAllow]
+    private static let unauthenticatedDenyIDs = [unauthenticatedDeny]
+    private static let crossOrgDenyIDs = [crossOrgDeny]
+
+    /// `KIND from FROM to TO` and what `rest` writes after it: most reasons, written in one piece (every
+    /// decision has a reason).
+    private static func reason(_ request: PolicyRequest, _ rest: (inout ReasonText) -> Void) -> String {
+        ReasonText.make { text in
+            text.write(request.kind.rawValue)
+            text.write(" from ")
+            request.from.write(to: &text)
+            text.write(" to ")
+            request.to.write(to: &text)
+            rest(&text)
+        }
     }
 
     /// A notice is the gateway's answer to a sender about their own item. It may come only from the

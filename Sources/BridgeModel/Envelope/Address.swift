@@ -13,7 +13,7 @@ import Foundation
 /// Refused at the edge, so no address can smuggle header syntax, CRLF or bidi tricks into another protocol:
 /// whitespace, C0 and C1 controls, `@`, `<`, `>`, `"` and the other specials, line and paragraph
 /// separators, and bidi embedding, override and isolate controls.
-public struct Address: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
+public struct Address: Hashable, Sendable, Codable, CustomStringConvertible, TextOutputStreamable, Comparable {
     /// The local part as its owner's system spelled it.
     public let local: String
     public let domain: String
@@ -84,6 +84,13 @@ public struct Address: Hashable, Sendable, Codable, CustomStringConvertible, Com
     }
 
     public var description: String { "\(self.local)@\(self.domain)" }
+
+    /// Writes ``description`` into `target` without building it first.
+    public func write(to target: inout some TextOutputStream) {
+        target.write(self.local)
+        target.write("@")
+        target.write(self.domain)
+    }
 
     /// `canonicalLocal@domain`: the key to store, index and compare by.
     public var canonical: String { "\(self.canonicalLocal)@\(self.domain)" }

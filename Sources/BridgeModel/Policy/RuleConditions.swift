@@ -190,21 +190,29 @@ public struct RuleConditions: Sendable, Hashable {
             }
             if explain { because.append("subject matches /\(pattern.source)/") }
         }
-        let fields = [content.text, subject, content.richText ?? ""].filter { !$0.isEmpty }
+        // What `probe` finds first in the body, the subject or the rich body, in that order, skipping empty ones.
+        let rich = content.richText ?? ""
+        func firstInFields<Found>(_ probe: (String) -> Found?) -> Found? {
+            if !content.text.isEmpty, let found = probe(content.text) { return found }
+            if !subject.isEmpty, let found = probe(subject) { return found }
+            if !rich.isEmpty, let found = probe(rich) { return found }
+            return nil
+        }
+        func anyField(_ test: (String) -> Bool) -> Bool { firstInFields { test($0) ? true : nil } != nil }
         if let words {
-            guard let match = fields.lazy.compactMap({ words.firstMatch(in: $0) }).first else {
+            guard let match = firstInFields({ words.firstMatch(in: $0) }) else {
                 return fails("no listed word in the text")
             }
             if explain { because.append("text has \"\(match.term)\"") }
         }
         if !self.patterns.isEmpty {
-            guard let pattern = self.patterns.first(where: { pattern in fields.contains { pattern.matches($0) } }) else {
+            guard let pattern = self.patterns.first(where: { pattern in anyField { pattern.matches($0) } }) else {
                 return fails("the text matches no listed pattern")
             }
             if explain { because.append("text matches /\(pattern.source)/") }
         }
         if !self.detectors.isEmpty {
-            guard let detector = self.detectors.first(where: { detector in fields.contains { detector.occurs(in: $0) } }) else {
+            guard let detector = self.detectors.first(where: { detector in anyField { detector.occurs(in: $0) } }) else {
                 return fails("no \(self.detectors.map(\.noun).joined(separator: " or ")) in the text")
             }
             if explain { because.append("text has \(detector.label)") }

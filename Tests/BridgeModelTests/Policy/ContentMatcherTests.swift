@@ -104,6 +104,27 @@ struct ContentMatcherTests {
         #expect(throws: TermMatcher.Problem.self) { try TermMatcher(terms: ["ok", "  "]) }
     }
 
+    @Test("a term is found wherever it starts, however long the text before it that no term could start")
+    func skipsToTermStarts() throws {
+        let matcher = try TermMatcher(terms: ["falcon", "ab"])
+        let filler = "the quiet meeting is on Tuesday. "
+        for offset in 0..<20 {
+            let lead = String(repeating: "x", count: offset)
+            #expect(matcher.firstMatch(in: lead + " falcon")?.range == offset + 1..<offset + 7)
+            #expect(matcher.firstMatch(in: String(repeating: filler, count: offset) + lead + " AB") != nil)
+            #expect(matcher.firstMatch(in: lead + "falcon") == (offset == 0 ? matcher.firstMatch(in: "falcon") : nil))
+        }
+        // A start byte that leads nowhere, then the term: the scan goes back to skipping and still finds it.
+        #expect(matcher.firstMatch(in: "fa fal falc " + String(repeating: filler, count: 3) + "Falcon")?.term == "falcon")
+        #expect(matcher.matches(in: String(repeating: filler, count: 5) + "ab falcon ab").map(\.term) == ["ab", "falcon", "ab"])
+        #expect(matcher.firstMatch(in: String(repeating: filler, count: 5)) == nil)
+        // Inside a word the scan jumps to its end, but a term that begins with a non-word byte may begin there.
+        #expect(matcher.firstMatch(in: "falconfalcon falcon")?.range == 13..<19)
+        #expect(matcher.firstMatch(in: "xfalcon,falcon")?.range == 8..<14)
+        let dashed = try TermMatcher(terms: ["-rc1", "rc2"])
+        #expect(dashed.matches(in: "build7-rc1 and buildrc2, rc2").map(\.range) == [6..<10, 25..<28])
+    }
+
     // MARK: Detectors
 
     @Test("card numbers are found with or without separators, and only when the Luhn check digit is right")
