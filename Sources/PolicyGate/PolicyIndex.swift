@@ -52,13 +52,15 @@ struct PolicyIndex: Sendable {
 
     /// Every entry that may match the pair, each rule direction once, in rule order.
     func candidates(from: Party, to: Party) -> Candidates {
+        // An empty index (a policy without barriers) or row hashes no key.
+        guard !self.entries.isEmpty else { return Candidates(entries: [], lists: ([], [], [], [])) }
         let toKey = to.org ?? Self.unknownOrg
-        let row = self.rows[from.org ?? Self.unknownOrg]
+        let row = self.rows.isEmpty ? nil : self.rows[from.org ?? Self.unknownOrg]
         return Candidates(
             entries: self.entries,
             lists: (
-                row?.byOrg[toKey]?[...] ?? [], row?.anyOrg[...] ?? [], self.anyRow.byOrg[toKey]?[...] ?? [],
-                self.anyRow.anyOrg[...]
+                row.flatMap { $0.byOrg.isEmpty ? nil : $0.byOrg[toKey]?[...] } ?? [], row?.anyOrg[...] ?? [],
+                self.anyRow.byOrg.isEmpty ? [] : self.anyRow.byOrg[toKey]?[...] ?? [], self.anyRow.anyOrg[...]
             )
         )
     }

@@ -1,5 +1,10 @@
-/// A watch list of words and phrases, compiled once into one automaton (Aho–Corasick) that finds any of
-/// them in a single pass over the text, however many there are.
+/// A watch list of words and phrases, compiled once into one trie that finds any of them in a single pass
+/// over the text, however many there are.
+///
+/// A term that begins with a letter or digit can match only where a word begins, so the trie is walked only
+/// from the start of each word whose first byte begins some term (and from any other byte that begins a
+/// term, such as `-` in `-rc1`); the rest of the text is skipped without stepping it, eight bytes at a time
+/// where no byte begins a term.
 ///
 /// Matching is case-insensitive for ASCII letters; a term with other letters matches as written, in lower
 /// case, in upper case or capitalized ("über", "ÜBER", "Über"). Any whitespace in the text (a space, a tab,
@@ -25,15 +30,16 @@ public struct TermMatcher: Sendable, Hashable {
     /// Byte → class; bytes that occur in no term share class 0.
     private let classes: [UInt8]
     private let classCount: Int
-    /// `transitions[state * classCount + class]`: the automaton's next state (failure links folded in),
-    /// stored premultiplied by `classCount` so the scan needs no multiplication.
-    private let transitions: [Int32]
-    /// Whether some pattern ends in each state, by premultiplied state.
+    /// `children[node + class]`: the trie's child, premultiplied by `classCount` (the root is 0), or -1.
+    private let children: [Int32]
+    /// Whether some pattern ends at each node, by premultiplied node.
     private let accepting: [Bool]
-    /// Byte → 1 when it leaves the start state (it can begin a term), else 0: between matches the scan skips
-    /// the other bytes eight at a time instead of stepping the automaton.
+    /// Byte → ``startsTerm`` when some term begins with it, ``inWord`` when it is a letter, digit or
+    /// non-ASCII byte.
     private let starts: [UInt8]
-    /// For each state, the patterns that end there (its own and those of its failure chain).
+    private static let startsTerm: UInt8 = 1
+    private static let inWord: UInt8 = 2
+    /// For each node, the patterns that end there.
     private let outputs: [[Int32]]
     /// For each pattern: its term's index, its length in bytes, and whether its edges need a word boundary.
     private let patterns: [(term: Int, length: Int, boundaryBefore: Bool, boundaryAfter: Bool)]
@@ -88,40 +94,19 @@ public struct TermMatcher: Sendable, Hashable {
                 (term, bytes.count, ByteSet.isWordByte(bytes.first!), ByteSet.isWordByte(bytes.last!))
             )
         }
-        // Failure links, breadth first, folded into a full transition table.
-        var transitions = [Int32](repeating: 0, count: trie.count * classCount)
-        var failure = [Int](repeating: 0, count: trie.count)
-        var queue: [Int] = []
-        for cls in 0..<classCount {
-            let child = trie[0][cls]
-            if child >= 0 {
-                transitions[cls] = child
-                queue.append(Int(child))
-            }
-        }
-        var head = 0
-        while head < queue.count {
-            let state = queue[head]
-            head += 1
-            outputs[state] += outputs[failure[state]]
-            for cls in 0..<classCount {
-                let child = trie[state][cls]
-                if child >= 0 {
-                    failure[Int(child)] = Int(transitions[failure[state] * classCount + cls])
-                    transitions[state * classCount + cls] = child
-                    queue.append(Int(child))
-                } else {
-                    transitions[state * classCount + cls] = transitions[failure[state] * classCount + cls]
-                }
-            }
+        var children = [Int32](repeating: -1, count: trie.count * classCount)
+        for (node, row) in trie.enumerated() {
+            for (cls, child) in row.enumerated() where child >= 0 { children[node * classCount + cls] = child * Int32(classCount) }
         }
         self.classes = classes
         self.classCount = classCount
-        self.transitions = transitions.map { $0 * Int32(classCount) }
+        self.children = children
         var accepting = [Bool](repeating: false, count: trie.count * classCount)
-        for (state, found) in outputs.enumerated() where !found.isEmpty { accepting[state * classCount] = true }
+        for (node, found) in outputs.enumerated() where !found.isEmpty { accepting[node * classCount] = true }
         self.accepting = accepting
-        self.starts = (0..<256).map { transitions[Int(classes[$0])] == 0 ? 0 : 1 }
+        self.starts = (0..<256).map { byte in
+            (trie[0][Int(classes[byte])] >= 0 ? Self.startsTerm : 0) | (ByteSet.isWordByte(UInt8(byte)) ? Self.inWord : 0)
+        }
         self.outputs = outputs
         self.patterns = patterns
     }
@@ -134,7 +119,7 @@ public struct TermMatcher: Sendable, Hashable {
         return byte
     }
 
-    /// The first whole-word match in `text`, or nil.
+    /// The first whole-word match in `text` (the leftmost; of those beginning there, the shortest), or nil.
     public func firstMatch(in text: String) -> Match? {
         var text = text
         return text.withUTF8 { bytes in
@@ -171,30 +156,37 @@ public struct TermMatcher: Sendable, Hashable {
         }
     }
 
-    /// Runs the automaton; `found` returns false to stop.
+    /// Walks the trie from every place a match can begin, leftmost first; `found` returns false to stop.
     private func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ found: (Match) -> Bool) {
-        self.transitions.withUnsafeBufferPointer { table in
+        self.children.withUnsafeBufferPointer { children in
             self.classes.withUnsafeBufferPointer { classes in
                 self.accepting.withUnsafeBufferPointer { accepting in
                     self.starts.withUnsafeBufferPointer { starts in
-                        var state = 0
                         var index = 0
-                        while index < bytes.count {
-                            if state == 0 {
-                                index = Self.nextStart(in: bytes, from: index, starts)
-                                guard index < bytes.count else { return }
+                        while true {
+                            index = Self.nextStart(in: bytes, from: index, starts)
+                            guard index < bytes.count else { return }
+                            let inWord = starts[Int(bytes[index])] & Self.inWord != 0
+                            // A term that begins with a word byte begins a word: not here, inside one.
+                            if inWord, index > 0, starts[Int(bytes[index - 1])] & Self.inWord != 0 {
+                                index = Self.endOfWord(in: bytes, from: index, starts)
+                                continue
                             }
-                            state = Int(table[state + Int(classes[Int(bytes[index])])])
-                            index += 1
-                            guard accepting[state] else { continue }
-                            for patternIndex in self.outputs[state / self.classCount] {
-                                let pattern = self.patterns[Int(patternIndex)]
-                                let end = index
-                                let start = end - pattern.length
-                                if pattern.boundaryBefore, start > 0, ByteSet.isWordByte(bytes[start - 1]) { continue }
-                                if pattern.boundaryAfter, end < bytes.count, ByteSet.isWordByte(bytes[end]) { continue }
-                                if !found(Match(term: self.terms[pattern.term], range: start..<end)) { return }
+                            var node = 0
+                            var end = index
+                            while end < bytes.count {
+                                let child = children[node + Int(classes[Int(bytes[end])])]
+                                guard child >= 0 else { break }
+                                node = Int(child)
+                                end += 1
+                                guard accepting[node] else { continue }
+                                for patternIndex in self.outputs[node / self.classCount] {
+                                    let pattern = self.patterns[Int(patternIndex)]
+                                    if pattern.boundaryAfter, end < bytes.count, starts[Int(bytes[end])] & Self.inWord != 0 { continue }
+                                    if !found(Match(term: self.terms[pattern.term], range: index..<end)) { return }
+                                }
                             }
+                            index = inWord ? Self.endOfWord(in: bytes, from: index, starts) : index + 1
                         }
                     }
                 }
@@ -202,8 +194,8 @@ public struct TermMatcher: Sendable, Hashable {
         }
     }
 
-    /// The first index from `index` on whose byte can start a term, or the end of the text: with no term in
-    /// progress, any other byte leaves the automaton in its start state, so it is skipped, eight at a time.
+    /// The first index from `index` on whose byte begins some term, or the end of the text; the other bytes
+    /// are skipped eight at a time.
     @inline(__always)
     private static func nextStart(
         in bytes: UnsafeBufferPointer<UInt8>, from index: Int, _ starts: UnsafeBufferPointer<UInt8>
@@ -211,11 +203,21 @@ public struct TermMatcher: Sendable, Hashable {
         var index = index
         while index + 8 <= bytes.count {
             var any: UInt8 = 0
-            for offset in 0..<8 { any |= starts[Int(bytes[index + offset])] }
+            for offset in 0..<8 { any |= starts[Int(bytes[index + offset])] & Self.startsTerm }
             if any != 0 { break }
             index += 8
         }
-        while index < bytes.count, starts[Int(bytes[index])] == 0 { index += 1 }
+        while index < bytes.count, starts[Int(bytes[index])] & Self.startsTerm == 0 { index += 1 }
+        return index
+    }
+
+    /// The first index from `index` on whose byte is not a word byte, or the end of the text.
+    @inline(__always)
+    private static func endOfWord(
+        in bytes: UnsafeBufferPointer<UInt8>, from index: Int, _ starts: UnsafeBufferPointer<UInt8>
+    ) -> Int {
+        var index = index
+        while index < bytes.count, starts[Int(bytes[index])] & Self.inWord != 0 { index += 1 }
         return index
     }
 }
