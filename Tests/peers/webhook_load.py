@@ -17,10 +17,9 @@ usage: webhook_load.py {in,out} --n N --xmpp-port PORT --http-port PORT --sink-p
        [--concurrency C] [--timeout SECONDS] [--pid NAME=PID ...]
 (N is capped at 100000, C at 64; the run is bounded by --timeout; every target is 127.0.0.1)
 """
-import argparse, asyncio, concurrent.futures, hashlib, hmac, http.client, http.server, json, logging, os, statistics
+import argparse, asyncio, concurrent.futures, hashlib, hmac, http.client, http.server, json, statistics
 import sys, threading, time
-logging.basicConfig(level=logging.ERROR)   # slixmpp warns at import that it uses the pure-Python stringprep
-import slixmpp
+from loadlib import Client, cpu_seconds, memory_mb
 
 p = argparse.ArgumentParser()
 p.add_argument("direction", choices=["in", "out", "http-alone"])
@@ -38,24 +37,8 @@ args = p.parse_args()
 n = min(args.n, 100000)
 concurrency = max(1, min(args.concurrency, 64))
 watched = dict(item.split("=", 1) for item in args.pid)
-ticks = os.sysconf("SC_CLK_TCK")
 secret = open(args.secret_file, "rb").read().rstrip(b"\n")
 prefix = "%s " % args.tag
-
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds (fields 14 and 15 of /proc/PID/stat, after the command name)."""
-    with open("/proc/%s/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-def memory_mb(pid):
-    """VmRSS and VmHWM (peak resident set) of a process, in MB, from /proc/PID/status."""
-    values = {}
-    with open("/proc/%s/status" % pid) as f:
-        for line in f:
-            key, _, rest = line.partition(":")
-            if key in ("VmRSS", "VmHWM"): values[key] = round(int(rest.split()[0]) / 1024, 1)
-    return values
 
 class Counter:
     """Arrivals, from any thread; `done` is set once N arrived."""
@@ -86,17 +69,6 @@ class Sink(http.server.BaseHTTPRequestHandler):
         self.end_headers()
     def log_message(self, *_): pass
 
-class Client(slixmpp.ClientXMPP):
-    def __init__(self, jid, password):
-        super().__init__(jid, password)
-        self.ready = asyncio.get_event_loop().create_future()
-        self.add_event_handler("session_start", self.start)
-
-    async def start(self, _):
-        self.send_presence()
-        await self.get_roster()
-        self.ready.set_result(True)
-
 def post_all(worker):
     """Posts messages worker, worker + C, ... on one keep-alive connection; returns each accept latency."""
     alone = args.direction == "http-alone"
@@ -124,7 +96,7 @@ async def main():
     def on_message(msg):
         if msg["type"] == "chat" and msg["body"].startswith(prefix): counter.arrived()
     alice.add_event_handler("message", on_message)
-    alice.connect(address=("127.0.0.1", args.xmpp_port), force_starttls=False, disable_starttls=True)
+    alice.connect_plain(args.xmpp_port)
     await asyncio.wait_for(alice.ready, 10)
     loop = asyncio.get_running_loop()
     cpu_start = {name: cpu_seconds(pid) for name, pid in watched.items()}

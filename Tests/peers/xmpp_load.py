@@ -3,14 +3,13 @@
 contact JID on acme's component) as fast as her stream takes them; bob@globex.test counts what arrives.
 Prints one JSON line with the count and the seconds from the first send to the last arrival, and for each
 --pid the CPU time (user + system, from /proc/PID/stat) that process spent during the run, per message
-received.
+received, and its resident memory before and after the run and at its peak (from /proc/PID/status).
 
 usage: xmpp_load.py PORT N TO_BOB_JID [--timeout SECONDS] [--pid NAME=PID ...]
 (N is capped at 100000; the run is bounded by --timeout)
 """
-import argparse, asyncio, json, logging, os, sys, time
-logging.basicConfig(level=logging.ERROR)   # slixmpp warns at import that it uses the pure-Python stringprep
-import slixmpp
+import argparse, asyncio, json, sys, time
+from loadlib import Client, cpu_seconds, memory_mb
 
 p = argparse.ArgumentParser()
 p.add_argument("port", type=int); p.add_argument("n", type=int); p.add_argument("to")
@@ -19,24 +18,6 @@ p.add_argument("--pid", action="append", default=[], help="NAME=PID: report this
 args = p.parse_args()
 n = min(args.n, 100000)
 watched = dict(item.split("=", 1) for item in args.pid)
-ticks = os.sysconf("SC_CLK_TCK")
-
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds (fields 14 and 15 of /proc/PID/stat, after the command name)."""
-    with open("/proc/%s/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-class Client(slixmpp.ClientXMPP):
-    def __init__(self, jid, password):
-        super().__init__(jid, password)
-        self.ready = asyncio.get_event_loop().create_future()
-        self.add_event_handler("session_start", self.start)
-
-    async def start(self, _):
-        self.send_presence()
-        await self.get_roster()
-        self.ready.set_result(True)
 
 async def main():
     alice = Client("alice@acme.test", "alicepw")
@@ -52,9 +33,10 @@ async def main():
             if received >= n and not done.done(): done.set_result(True)
     bob.add_event_handler("message", on_message)
     for client in (alice, bob):
-        client.connect(address=("127.0.0.1", args.port), force_starttls=False, disable_starttls=True)
+        client.connect_plain(args.port)
     await asyncio.wait_for(asyncio.gather(alice.ready, bob.ready), 10)
     cpu_start = {name: cpu_seconds(pid) for name, pid in watched.items()}
+    rss_start = {name: memory_mb(pid)["VmRSS"] for name, pid in watched.items()}
     start = time.monotonic()
     for i in range(n):
         alice.send_message(mto=args.to, mbody="load %d" % i, mtype="chat")
@@ -70,6 +52,9 @@ async def main():
         spent = cpu_seconds(pid) - cpu_start[name]
         report["cpu_us_per_message_" + name] = round(spent * 1e6 / received) if received else None
         report["cpu_share_of_a_core_" + name] = round(spent / seconds, 2) if seconds > 0 else None
+        report["rss_mb_before_" + name] = rss_start[name]
+        report["rss_mb_after_" + name] = memory_mb(pid)["VmRSS"]
+        report["rss_mb_peak_" + name] = memory_mb(pid)["VmHWM"]
     print(json.dumps(report), flush=True)
     alice.disconnect(); bob.disconnect()
     return 0 if received == n else 1
