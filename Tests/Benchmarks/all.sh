@@ -4,7 +4,7 @@
 # message), webhook <-> XMPP both ways (CPU per message, accept latency), and the gate and codec
 # micro-benchmarks. Bounded: every script caps its runs and message counts.
 # usage: Tests/Benchmarks/all.sh        needs: prosody, python3-slixmpp (scripts/install-deps.sh test)
-# Takes about 10 minutes on the project's 2-core machine once the release builds exist (a first build of the
+# Takes about 3 minutes on the project's 2-core machine once the release builds exist (a first build of the
 # benchmark package adds 5 to 10).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
