@@ -5,11 +5,15 @@ import slixmpp
 
 ticks = os.sysconf("SC_CLK_TCK")
 
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds (fields 14 and 15 of /proc/PID/stat, after the command name)."""
+def cpu_times(pid):
+    """(utime, stime) of a process, in seconds (fields 14 and 15 of /proc/PID/stat, after the command name)."""
     with open("/proc/%s/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    return sum(cpu_times(pid))
 
 def memory_mb(pid):
     """VmRSS and VmHWM (peak resident set) of a process, in MB, from /proc/PID/status."""

@@ -14,12 +14,12 @@ the CPU time (user + system, from /proc/PID/stat) that process spent during the 
 and its resident memory before and after the run and at its peak so far (from /proc/PID/status).
 
 usage: webhook_load.py {in,out} --n N --xmpp-port PORT --http-port PORT --sink-port PORT --secret-file F
-       [--concurrency C] [--timeout SECONDS] [--pid NAME=PID ...]
+       [--concurrency C] [--rate PER_SECOND] [--timeout SECONDS] [--pid NAME=PID ...]
 (N is capped at 100000, C at 64; the run is bounded by --timeout; every target is 127.0.0.1)
 """
 import argparse, asyncio, concurrent.futures, hashlib, hmac, http.client, http.server, json, statistics
 import sys, threading, time
-from loadlib import Client, cpu_seconds, memory_mb
+from loadlib import Client, cpu_seconds, cpu_times, memory_mb
 
 p = argparse.ArgumentParser()
 p.add_argument("direction", choices=["in", "out", "http-alone"])
@@ -30,6 +30,7 @@ p.add_argument("--sink-port", type=int, required=True)
 p.add_argument("--secret-file", required=True)
 p.add_argument("--adapter", default="globex-chat")
 p.add_argument("--concurrency", type=int, default=16)
+p.add_argument("--rate", type=float, default=0, help="offer this many messages a second (default: as fast as possible)")
 p.add_argument("--timeout", type=float, default=300)
 p.add_argument("--tag", default="load", help="prefix of every message's text, so runs do not count each other's")
 p.add_argument("--pid", action="append", default=[], help="NAME=PID: report this process's CPU per message")
@@ -69,7 +70,11 @@ class Sink(http.server.BaseHTTPRequestHandler):
         self.end_headers()
     def log_message(self, *_): pass
 
-def post_all(worker):
+def pace(i, start):
+    """With --rate, the time message i is due: start + i / rate (0 when sending as fast as possible)."""
+    return max(0.0, start + i / args.rate - time.monotonic()) if args.rate > 0 else 0.0
+
+def post_all(worker, start):
     """Posts messages worker, worker + C, ... on one keep-alive connection; returns each accept latency."""
     alone = args.direction == "http-alone"
     connection = http.client.HTTPConnection("127.0.0.1", args.sink_port if alone else args.http_port, timeout=60)
@@ -80,6 +85,8 @@ def post_all(worker):
         timestamp = str(int(time.time()))
         signature = hmac.new(secret, b"v1:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
         headers = {"Content-Type": "application/json", "X-Bridged-Timestamp": timestamp, "X-Bridged-Signature": "v1=" + signature}
+        wait = pace(i, start)
+        if wait > 0: time.sleep(wait)
         sent = time.monotonic()
         connection.request("POST", "/hooks/" + args.adapter, body, headers)
         response = connection.getresponse()
@@ -100,22 +107,25 @@ async def main():
     await asyncio.wait_for(alice.ready, 10)
     loop = asyncio.get_running_loop()
     cpu_start = {name: cpu_seconds(pid) for name, pid in watched.items()}
+    sys_start = {name: cpu_times(pid)[1] for name, pid in watched.items()}
     rss_start = {name: memory_mb(pid)["VmRSS"] for name, pid in watched.items()}
     start = time.monotonic()
     latencies = []
     if args.direction in ("in", "http-alone"):
         with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-            for part in await asyncio.gather(*(loop.run_in_executor(pool, post_all, w) for w in range(concurrency))):
+            for part in await asyncio.gather(*(loop.run_in_executor(pool, post_all, w, start) for w in range(concurrency))):
                 latencies += part
     else:
         for i in range(n):
+            wait = pace(i, start)
+            if wait > 0: await asyncio.sleep(wait)
             alice.send_message(mto="carol\\40globex.test@partners.acme.test", mbody="%s%d" % (prefix, i), mtype="chat")
             if i % 100 == 99: await asyncio.sleep(0)   # let the stream drain
     accepted = time.monotonic() - start
     await loop.run_in_executor(None, counter.done.wait, args.timeout)
     received = counter.count
     seconds = (counter.last or time.monotonic()) - start
-    report = {"direction": args.direction, "sent": n, "received": received, "seconds": round(seconds, 3),
+    report = {"direction": args.direction, "offered_per_second": args.rate or None, "sent": n, "received": received, "seconds": round(seconds, 3),
               "per_second": round(received / seconds, 1) if seconds > 0 else None}
     if latencies:
         latencies.sort()
@@ -126,6 +136,7 @@ async def main():
         spent = cpu_seconds(pid) - cpu_start[name]
         report["cpu_us_per_message_" + name] = round(spent * 1e6 / received) if received else None
         report["cpu_share_of_a_core_" + name] = round(spent / seconds, 2) if seconds > 0 else None
+        report["cpu_system_share_" + name] = round((cpu_times(pid)[1] - sys_start[name]) / spent, 2) if spent > 0 else None
         report["rss_mb_before_" + name] = rss_start[name]
         report["rss_mb_after_" + name] = memory_mb(pid)["VmRSS"]
         report["rss_mb_peak_" + name] = memory_mb(pid)["VmHWM"]

@@ -9,7 +9,7 @@ usage: xmpp_load.py PORT N TO_BOB_JID [--timeout SECONDS] [--pid NAME=PID ...]
 (N is capped at 100000; the run is bounded by --timeout)
 """
 import argparse, asyncio, json, sys, time
-from loadlib import Client, cpu_seconds, memory_mb
+from loadlib import Client, cpu_seconds, cpu_times, memory_mb
 
 p = argparse.ArgumentParser()
 p.add_argument("port", type=int); p.add_argument("n", type=int); p.add_argument("to")
@@ -36,6 +36,7 @@ async def main():
         client.connect_plain(args.port)
     await asyncio.wait_for(asyncio.gather(alice.ready, bob.ready), 10)
     cpu_start = {name: cpu_seconds(pid) for name, pid in watched.items()}
+    sys_start = {name: cpu_times(pid)[1] for name, pid in watched.items()}
     rss_start = {name: memory_mb(pid)["VmRSS"] for name, pid in watched.items()}
     start = time.monotonic()
     for i in range(n):
@@ -52,6 +53,7 @@ async def main():
         spent = cpu_seconds(pid) - cpu_start[name]
         report["cpu_us_per_message_" + name] = round(spent * 1e6 / received) if received else None
         report["cpu_share_of_a_core_" + name] = round(spent / seconds, 2) if seconds > 0 else None
+        report["cpu_system_share_" + name] = round((cpu_times(pid)[1] - sys_start[name]) / spent, 2) if spent > 0 else None
         report["rss_mb_before_" + name] = rss_start[name]
         report["rss_mb_after_" + name] = memory_mb(pid)["VmRSS"]
         report["rss_mb_peak_" + name] = memory_mb(pid)["VmHWM"]
