@@ -2,6 +2,8 @@
 // Benchmarks live in their own package so the main build and CI don't pay for them.
 //   cd Tests/Benchmarks && swift package benchmark            # gate and codec micro-benchmarks
 //   Tests/Benchmarks/pipeline.sh                              # the in-process pipeline, durable commits
+//   Tests/Benchmarks/xmpp.sh, webhook.sh                      # through a real Prosody, beside its own ceiling
+//   Tests/Benchmarks/all.sh                                   # the whole set
 import PackageDescription
 
 let package = Package(
