@@ -30,6 +30,9 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "delivery.window: deliveries handed to the spool and recorded together (1 to 256).")
         var window = 8
 
+        @Option(help: "Idempotency keys already in the store before the run, as after months of traffic (0 to 10000000).")
+        var history = 0
+
         func run() async throws {
             guard (1...1_000_000).contains(self.envelopes), (1...256).contains(self.concurrency) else {
                 Output.error("--envelopes must be 1...1000000 and --concurrency 1...256")
@@ -39,13 +42,17 @@ struct BenchCommand: AsyncParsableCommand {
                 Output.error("--window must be 1...256")
                 throw ExitCode(2)
             }
+            guard (0...10_000_000).contains(self.history) else {
+                Output.error("--history must be 0...10000000")
+                throw ExitCode(2)
+            }
             guard let sync = SpoolSettings.Sync(rawValue: self.spoolSync) else {
                 Output.error("--spool-sync must be file or filesystem")
                 throw ExitCode(2)
             }
             let result = try await PipelineBenchmark.run(
                 envelopes: self.envelopes, concurrency: self.concurrency, spoolSync: sync, window: self.window,
-                directory: self.directory.map { URL(fileURLWithPath: $0) }
+                history: self.history, directory: self.directory.map { URL(fileURLWithPath: $0) }
             )
             print(result.summary)
         }
@@ -62,9 +69,17 @@ enum PipelineBenchmark {
         var acceptCommits: Int
         var spoolSync: SpoolSettings.Sync
         var window: Int
+        var history: Int
+        /// Seconds to write the history before the run (not part of any rate).
+        var historySeconds: Double
         var ceiling: Ceiling
 
         var accepted: Double { Double(self.envelopes) / self.acceptSeconds }
+
+        private var historyLine: String {
+            guard self.history > 0 else { return "" }
+            return String(format: "\nwith %d idempotency keys in the store before the run (written in %.1f s)", self.history, self.historySeconds)
+        }
         var endToEnd: Double { Double(self.envelopes) / self.totalSeconds }
 
         var summary: String {
@@ -74,7 +89,7 @@ enum PipelineBenchmark {
                     accepted->spooled (sync = \(self.spoolSync.rawValue), window \(self.window)) end to end in %.3f s (%.0f envelopes/s)
                     ceiling on this disk: SQLite %.0f single-row commits/s, %.0f rows/s at 100 per commit; \
                     spool %.0f files/s with sync = file, %.0f with sync = filesystem (8 files per window)
-                    end to end = %.2f of the single-row commit rate, %.2f of the spool's rate with its sync
+                    end to end = %.2f of the single-row commit rate, %.2f of the spool's rate with its sync\(self.historyLine)
                     """,
                 self.envelopes, self.acceptSeconds, self.accepted, Double(self.envelopes) / Double(max(1, self.acceptCommits)),
                 self.totalSeconds, self.endToEnd, self.ceiling.singleRowCommits, self.ceiling.batchedRows,
@@ -132,11 +147,16 @@ enum PipelineBenchmark {
         }
     }
 
-    static func run(envelopes: Int, concurrency: Int, spoolSync: SpoolSettings.Sync, window: Int, directory: URL?) async throws -> Result {
+    static func run(
+        envelopes: Int, concurrency: Int, spoolSync: SpoolSettings.Sync, window: Int, history: Int = 0, directory: URL?
+    ) async throws -> Result {
         let root = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("bridged-bench-\(UUID().uuidString)")
         defer { if directory == nil { try? FileManager.default.removeItem(at: root) } }
         try BenchmarkConfig.write(to: root, spoolSync: spoolSync, window: window)
         let ceiling = try Ceiling.measure(in: root)
+        let historyStart = ContinuousClock.now
+        if history > 0 { try Self.writeHistory(history, store: root.appendingPathComponent(BenchmarkConfig.storePath)) }
+        let historySeconds = (ContinuousClock.now - historyStart).seconds
         let config = try ConfigLoader.load(directory: root)
         var logger = Logger(label: "bridged.bench")
         logger.logLevel = .warning
@@ -178,8 +198,26 @@ enum PipelineBenchmark {
         }
         return Result(
             envelopes: envelopes, acceptSeconds: accepted.seconds, totalSeconds: total.seconds,
-            acceptCommits: gateway.store.accepts.committed.batches, spoolSync: spoolSync, window: window, ceiling: ceiling
+            acceptCommits: gateway.store.accepts.committed.batches, spoolSync: spoolSync, window: window, history: history,
+            historySeconds: historySeconds, ceiling: ceiling
         )
+    }
+
+    /// `count` idempotency keys of earlier traffic from the same adapter, accepted within the retention (so
+    /// the start-up sweep keeps them), written through the store's own schema 10,000 per transaction.
+    static func writeHistory(_ count: Int, store path: URL) throws {
+        let store = try SQLiteStore(path: path.path)
+        let now = Date().timeIntervalSince1970
+        for start in stride(from: 0, to: count, by: 10_000) {
+            try store.pool.write { db in
+                let insert = try db.makeStatement(
+                    sql: "INSERT INTO idempotency (origin_adapter, native_id, envelope_id, accepted_at) VALUES ('globex-in', ?, ?, ?)"
+                )
+                for index in start..<min(count, start + 10_000) {
+                    try insert.execute(arguments: ["history-\(index)", "history-envelope-\(index)", now - Double(count - index) / 1000])
+                }
+            }
+        }
     }
 
     struct BenchmarkFailure: Error, CustomStringConvertible {
@@ -189,11 +227,14 @@ enum PipelineBenchmark {
 
 /// A self-contained config directory: globex posts in, acme's archive spool receives.
 enum BenchmarkConfig {
+    /// The store's file, relative to the config directory.
+    static let storePath = "var/bridged.sqlite"
+
     static func write(to root: URL, spoolSync: SpoolSettings.Sync, window: Int) throws {
         let files: [String: String] = [
             "bridged.toml": """
                 [store]
-                path = "var/bridged.sqlite"
+                path = "\(Self.storePath)"
                 [audit]
                 directory = "var/audit"
                 signing_key_file = "var/audit.key"
