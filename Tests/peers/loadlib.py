@@ -24,6 +24,30 @@ def memory_mb(pid):
             if key in ("VmRSS", "VmHWM"): values[key] = round(int(rest.split()[0]) / 1024, 1)
     return values
 
+class Watch:
+    """What the watched processes (NAME -> PID) spend during a run: `start()` before it, `report(...)` after."""
+    def __init__(self, watched):
+        self.watched = watched
+
+    def start(self):
+        self.cpu = {name: cpu_seconds(pid) for name, pid in self.watched.items()}
+        self.system = {name: cpu_times(pid)[1] for name, pid in self.watched.items()}
+        self.rss = {name: memory_mb(pid)["VmRSS"] for name, pid in self.watched.items()}
+
+    def report(self, report, received, seconds):
+        """Adds each process's CPU per message received, its share of a core and of the kernel, and its
+        resident memory before, after and at its peak to `report`."""
+        for name, pid in self.watched.items():
+            spent = cpu_seconds(pid) - self.cpu[name]
+            memory = memory_mb(pid)
+            report["cpu_us_per_message_" + name] = round(spent * 1e6 / received) if received else None
+            report["cpu_share_of_a_core_" + name] = round(spent / seconds, 2) if seconds > 0 else None
+            report["cpu_system_share_" + name] = round((cpu_times(pid)[1] - self.system[name]) / spent, 2) if spent > 0 else None
+            report["rss_mb_before_" + name] = self.rss[name]
+            report["rss_mb_after_" + name] = memory["VmRSS"]
+            report["rss_mb_peak_" + name] = memory["VmHWM"]
+        return report
+
 class Client(slixmpp.ClientXMPP):
     """An XMPP client whose `ready` future is set once its session started and its roster arrived."""
     def __init__(self, jid, password):

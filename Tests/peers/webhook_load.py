@@ -19,7 +19,7 @@ usage: webhook_load.py {in,out} --n N --xmpp-port PORT --http-port PORT --sink-p
 """
 import argparse, asyncio, concurrent.futures, hashlib, hmac, http.client, http.server, json, statistics
 import sys, threading, time
-from loadlib import Client, cpu_seconds, cpu_times, memory_mb
+from loadlib import Client, Watch
 
 p = argparse.ArgumentParser()
 p.add_argument("direction", choices=["in", "out", "http-alone"])
@@ -106,9 +106,8 @@ async def main():
     alice.connect_plain(args.xmpp_port)
     await asyncio.wait_for(alice.ready, 10)
     loop = asyncio.get_running_loop()
-    cpu_start = {name: cpu_seconds(pid) for name, pid in watched.items()}
-    sys_start = {name: cpu_times(pid)[1] for name, pid in watched.items()}
-    rss_start = {name: memory_mb(pid)["VmRSS"] for name, pid in watched.items()}
+    watch = Watch(watched)
+    watch.start()
     start = time.monotonic()
     latencies = []
     if args.direction in ("in", "http-alone"):
@@ -132,14 +131,7 @@ async def main():
         report["accepted_per_second"] = round(len(latencies) / accepted, 1)
         report["accept_ms_p50"] = round(statistics.median(latencies) * 1000, 1)
         report["accept_ms_p99"] = round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1)
-    for name, pid in watched.items():
-        spent = cpu_seconds(pid) - cpu_start[name]
-        report["cpu_us_per_message_" + name] = round(spent * 1e6 / received) if received else None
-        report["cpu_share_of_a_core_" + name] = round(spent / seconds, 2) if seconds > 0 else None
-        report["cpu_system_share_" + name] = round((cpu_times(pid)[1] - sys_start[name]) / spent, 2) if spent > 0 else None
-        report["rss_mb_before_" + name] = rss_start[name]
-        report["rss_mb_after_" + name] = memory_mb(pid)["VmRSS"]
-        report["rss_mb_peak_" + name] = memory_mb(pid)["VmHWM"]
+    watch.report(report, received, seconds)
     print(json.dumps(report), flush=True)
     alice.disconnect()
     sink.shutdown()

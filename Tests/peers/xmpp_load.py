@@ -9,7 +9,7 @@ usage: xmpp_load.py PORT N TO_BOB_JID [--timeout SECONDS] [--pid NAME=PID ...]
 (N is capped at 100000; the run is bounded by --timeout)
 """
 import argparse, asyncio, json, sys, time
-from loadlib import Client, cpu_seconds, cpu_times, memory_mb
+from loadlib import Client, Watch
 
 p = argparse.ArgumentParser()
 p.add_argument("port", type=int); p.add_argument("n", type=int); p.add_argument("to")
@@ -35,9 +35,8 @@ async def main():
     for client in (alice, bob):
         client.connect_plain(args.port)
     await asyncio.wait_for(asyncio.gather(alice.ready, bob.ready), 10)
-    cpu_start = {name: cpu_seconds(pid) for name, pid in watched.items()}
-    sys_start = {name: cpu_times(pid)[1] for name, pid in watched.items()}
-    rss_start = {name: memory_mb(pid)["VmRSS"] for name, pid in watched.items()}
+    watch = Watch(watched)
+    watch.start()
     start = time.monotonic()
     for i in range(n):
         alice.send_message(mto=args.to, mbody="load %d" % i, mtype="chat")
@@ -49,14 +48,7 @@ async def main():
     seconds = (last or time.monotonic()) - start
     report = {"sent": n, "received": received, "seconds": round(seconds, 3),
               "per_second": round(received / seconds, 1) if seconds > 0 else None}
-    for name, pid in watched.items():
-        spent = cpu_seconds(pid) - cpu_start[name]
-        report["cpu_us_per_message_" + name] = round(spent * 1e6 / received) if received else None
-        report["cpu_share_of_a_core_" + name] = round(spent / seconds, 2) if seconds > 0 else None
-        report["cpu_system_share_" + name] = round((cpu_times(pid)[1] - sys_start[name]) / spent, 2) if spent > 0 else None
-        report["rss_mb_before_" + name] = rss_start[name]
-        report["rss_mb_after_" + name] = memory_mb(pid)["VmRSS"]
-        report["rss_mb_peak_" + name] = memory_mb(pid)["VmHWM"]
+    watch.report(report, received, seconds)
     print(json.dumps(report), flush=True)
     alice.disconnect(); bob.disconnect()
     return 0 if received == n else 1
