@@ -6,7 +6,7 @@ what="${1:-build}"
 packages=(libexpat1-dev libsqlite3-dev pkg-config curl ca-certificates)
 if [ "$what" = "test" ]; then
   packages+=(prosody lua-unbound python3-slixmpp dovecot-imapd dovecot-lmtpd exim4-daemon-light
-             swaks libnet-ssleay-perl python3-aiosmtpd)
+             swaks libnet-ssleay-perl python3-aiosmtpd python3-cryptography)
 fi
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -153,6 +153,23 @@ public enum DurableFile {
     }
 
     /// Writes a whole temporary file, fsynced when asked; removes it again if any step fails.
+    /// Writes every byte to `fd`, going on after short writes and EINTR.
+    public static func writeAll(_ fd: Int32, _ bytes: some ContiguousBytes) throws(WriteError) {
+        let failure: WriteError? = bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return WriteError(operation: "write", errno: errno)
+                }
+                offset += written
+            }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
     private static func writeTemporary(_ data: Data, at temporary: String, fsync sync: Bool) throws(WriteError) {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw WriteError(operation: "open", errno: errno) }
@@ -162,19 +179,7 @@ public enum DurableFile {
         }
         do {
             defer { close(fd) }
-            let failedWrite: WriteError? = data.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return WriteError(operation: "write", errno: errno)
-                    }
-                    offset += written
-                }
-                return nil
-            }
-            if let failedWrite { throw failedWrite }
+            try self.writeAll(fd, data)
             if sync { guard fsync(fd) == 0 else { throw WriteError(operation: "fsync", errno: errno) } }
         }
         ok = true

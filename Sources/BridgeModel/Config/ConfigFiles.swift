@@ -16,6 +16,7 @@ struct DaemonFile: Decodable {
         var content: AuditContent?
         var segment_bytes: Int?
         var refusal_window_seconds: Int?
+        var origin: String?
     }
 
     struct HTTP: Decodable {

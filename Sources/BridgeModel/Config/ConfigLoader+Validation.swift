@@ -44,6 +44,12 @@ extension ConfigLoader {
                 if value < 1 { self.report(name, "audit.refusal_window_seconds", "must be at least 1") }
                 settings.audit.refusalWindowSeconds = value
             }
+            if let origin = audit.origin {
+                if origin.isEmpty || origin.unicodeScalars.contains(where: { $0 == "+" || $0.properties.isWhitespace || $0.value < 0x20 }) {
+                    self.report(name, "audit.origin", "must be non-empty, without spaces or '+' (it is the checkpoints' key name)")
+                }
+                settings.audit.origin = origin
+            }
         }
         if let http = file.http {
             if let listen = http.listen { settings.http.listen = listen }

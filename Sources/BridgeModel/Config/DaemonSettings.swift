@@ -60,6 +60,8 @@ public struct AuditSettings: Sendable, Hashable {
     /// bodies) are recorded once per adapter and reason in each window of this many seconds; the rest of
     /// the window's refusals are counted in one record when it closes, so no one can flood the log.
     public var refusalWindowSeconds: Int = 10
+    /// The log's name in its checkpoints (the C2SP origin line and signing key name); nil: `<host name>/bridged-audit`.
+    public var origin: String?
     public init() {}
 }
 

@@ -22,6 +22,8 @@ enum AuditEventType: String, Sendable, Hashable, Codable {
     case quarantineRejected = "quarantine-rejected"
     /// A cleared delivery's content was changed by redact or annotate rules before it was enqueued.
     case transformed
+    /// The key that signs checkpoints from this record on (written for a new log and when the key changed).
+    case auditKey = "audit-key"
 }
 
 /// One audit record's content. The log adds `seq`, `at` and `prev` and chains it; nil fields are omitted.
@@ -85,6 +87,12 @@ struct AuditEvent: Encodable, Sendable, Hashable {
     /// On the `decided` record of a journal copy (`to` is the journal destination).
     var journal: Bool?
     var content_sha256: String?
+    /// On an `audit-key` record: the checkpoint key in force from here on (base64 raw Ed25519 public key,
+    /// its key id, its C2SP verifier key), and the key id it replaces.
+    var public_key: String?
+    var key_id: String?
+    var verifier_key: String?
+    var previous_key_id: String?
 
     struct Redacted: Encodable, Sendable, Hashable {
         var rule: String

@@ -8,13 +8,14 @@ import Crypto
 import Foundation
 import Logging
 
-/// The append-only, hash-chained audit log.
+/// The append-only audit log: hash-chained records under an RFC 6962 Merkle tree.
 ///
-/// Each record is one JSON line carrying the hash of the previous record; a batch of records is written
-/// and fsynced before `append` returns, so callers continue (route, deliver, acknowledge) only once their
-/// record is on disk. Every `checkpointRecords` records or `checkpointSeconds` seconds, and at close, the
-/// log signs a checkpoint with the Ed25519 key. The log files are the system of record; the SQLite audit
-/// index is rebuilt from them.
+/// Each record is one JSON line carrying the hash of the previous record, and each line is a leaf of the
+/// tree (``AuditTree``); a batch of records is written and fsynced before `append` returns, so callers
+/// continue (route, deliver, acknowledge) only once their record is on disk. Every `checkpointRecords`
+/// records or `checkpointSeconds` seconds, and at close, the log signs the tree head with the Ed25519 key
+/// as a C2SP checkpoint. The log files are the system of record; the tree files and the SQLite audit index
+/// are rebuilt from them.
 actor AuditLog {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -24,6 +25,14 @@ actor AuditLog {
     let signingKey: Curve25519.Signing.PrivateKey
     let settings: AuditSettings
     let logger: Logger
+    /// The log's name: the checkpoints' origin line and key name.
+    let origin: String
+    let tree: AuditTree
+    /// Set when writing the tree failed after records were appended: it is rebuilt from the segments before
+    /// the next checkpoint.
+    private var treeBroken = false
+    /// The last checkpoint written before this run, nil for a log without checkpoints.
+    let lastCheckpointAtStart: AuditCheckpoint?
     private var fd: Int32 = -1
     private var segmentNumber = 0
     private var segmentSize = 0
@@ -58,6 +67,13 @@ actor AuditLog {
         self.lastSequence = tail.sequence
         self.lastHash = tail.hash
         self.checkpointedSequence = tail.sequence
+        self.origin = settings.origin ?? Self.defaultOrigin()
+        let lastCheckpoint = AuditCheckpoint.last(in: self.segments.checkpointsURL)
+        self.lastCheckpointAtStart = lastCheckpoint
+        self.tree = try AuditTree(auditDirectory: directory)
+        try Self.bringUpTree(
+            self.tree, segments: self.segments, records: UInt64(tail.sequence), lastCheckpoint: lastCheckpoint, logger: logger
+        )
         self.previousStop = tail.lastEvent.map { $0 == AuditEventType.stopped.rawValue ? .graceful : .unclean(cutBytes: tail.cutBytes) }
         self.fd = try Self.openSegment(self.segments.segmentURL(tail.segment))
         self.segmentSize = Int(lseek(self.fd, 0, SEEK_END))
@@ -89,23 +105,31 @@ actor AuditLog {
         guard !events.isEmpty else { return [] }
         guard self.fd >= 0 else { throw Failure(description: "the audit log is closed") }
         var output = Data()
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(events.count)
         var index: [AuditIndexEntry] = []
         var sequence = self.lastSequence
         var hash = self.lastHash
         let now = Date()
         let at = Timestamp.format(now)
+        var body: [UInt8] = []
         for var event in events {
             sequence += 1
             event.seq = sequence
             event.at = at
             event.prev = hash
-            let body = try self.encoder.encode(event)
-            var chained = Data(hash.utf8)
-            chained.append(0x0A)
-            chained.append(body)
-            hash = SHA256.hash(data: chained).hexString
-            output.append(body.dropLast())
-            output.append(contentsOf: Array(#","hash":""#.utf8) + Array(hash.utf8) + Array("\"}\n".utf8))
+            body.removeAll(keepingCapacity: true)
+            event.canonicalJSON(into: &body)
+            var hasher = SHA256()
+            hasher.update(data: Array(hash.utf8))
+            hasher.update(data: [0x0A])
+            hasher.update(data: body)
+            hash = hasher.finalize().hexString
+            let start = output.count
+            output.append(contentsOf: body.dropLast())
+            output.append(contentsOf: Array(#","hash":""#.utf8) + Array(hash.utf8) + Array("\"}".utf8))
+            lines.append(start..<output.count)
+            output.append(0x0A)
             index.append(
                 AuditIndexEntry(
                     sequence: sequence, envelopeID: event.envelope.map(EnvelopeID.init(rawValue:)), event: event.event,
@@ -131,6 +155,7 @@ actor AuditLog {
         self.segmentSize += output.count
         self.lastSequence = sequence
         self.lastHash = hash
+        self.extendTree(output, lines: lines)
         if self.lastSequence - self.checkpointedSequence >= Int64(self.settings.checkpointRecords) {
             // The records are on disk: the append succeeded, whatever happens to the checkpoint. A failed
             // checkpoint is logged and tried again at the next append and by the periodic ticker, which
@@ -148,6 +173,24 @@ actor AuditLog {
         return index
     }
 
+    /// Adds the leaves of records just written. A failure leaves the records appended (they are on disk)
+    /// and the tree to be rebuilt from the segments before the next checkpoint.
+    private func extendTree(_ output: Data, lines: [Range<Int>]) {
+        guard !self.treeBroken else { return }
+        let leaves = output.withUnsafeBytes { raw in
+            lines.map { Merkle.leafHash(UnsafeRawBufferPointer(rebasing: raw[$0])) }
+        }
+        do {
+            try self.tree.append(leaves)
+        } catch {
+            self.treeBroken = true
+            self.logger.critical(
+                "records are on disk, but the audit tree could not be extended; it is rebuilt before the next checkpoint",
+                metadata: ["error": "\(error)", "sequence": "\(self.lastSequence)"]
+            )
+        }
+    }
+
     /// Checkpoints that could not be written after their records were appended (retried since).
     private(set) var checkpointFailures = 0
 
@@ -159,11 +202,16 @@ actor AuditLog {
         try self.checkpoint()
     }
 
-    /// Signs and appends a checkpoint for the current head.
+    /// Signs and appends a checkpoint for the current head. The tree files are not flushed for it: they are
+    /// derived, and a start whose files do not reproduce the last signed root rebuilds them from the segments.
     func checkpoint() throws {
-        let checkpoint = try AuditCheckpoint.make(
-            seq: self.lastSequence, hash: self.lastHash, at: Timestamp.format(Date()), key: self.signingKey
-        )
+        if self.treeBroken || self.tree.size != UInt64(self.lastSequence) {
+            try self.tree.load()
+            try Self.catchUpTree(self.tree, segments: self.segments, records: UInt64(self.lastSequence))
+            self.treeBroken = false
+        }
+        let head = TreeHead(origin: self.origin, size: self.tree.size, root: self.tree.frontier.root)
+        let checkpoint = try AuditCheckpoint.make(head: head, at: Timestamp.format(Date()), key: self.signingKey)
         var line = try self.encoder.encode(checkpoint)
         line.append(0x0A)
         let fd = open(self.segments.checkpointsURL.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
@@ -186,6 +234,7 @@ actor AuditLog {
     func close() throws {
         guard self.fd >= 0 else { return }
         if self.lastSequence > self.checkpointedSequence { try self.checkpoint() }
+        try self.tree.sync()
         Glibc.close(self.fd)
         self.fd = -1
     }
@@ -205,17 +254,7 @@ actor AuditLog {
         return fd
     }
 
-    private static func writeAll(_ fd: Int32, _ data: Data) throws {
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw Failure(description: "writing the audit log failed: errno \(errno)")
-                }
-                offset += written
-            }
-        }
+    private static func writeAll(_ fd: Int32, _ bytes: Data) throws {
+        do { try DurableFile.writeAll(fd, bytes) } catch { throw Failure(description: "writing the audit log failed: \(error)") }
     }
 }

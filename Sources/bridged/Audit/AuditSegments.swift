@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PolicyGate
 import Logging
 import Foundation
@@ -22,6 +25,43 @@ struct AuditSegments {
             guard name.hasPrefix("audit-"), name.hasSuffix(".jsonl") else { return nil }
             return Int(name.dropFirst(6).dropLast(6))
         }.sorted()
+    }
+
+    /// Calls `body` with each complete line of a segment (without its newline), in order.
+    static func forEachLine<E: Error>(in data: Data, _ body: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        var failure: E?
+        data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var offset = 0
+            while offset < raw.count {
+                guard let newline = memchr(base + offset, 0x0A, raw.count - offset) else { return }
+                let end = base.distance(to: UnsafeRawPointer(newline))
+                do throws(E) {
+                    try body(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
+                } catch {
+                    failure = error
+                    return
+                }
+                offset = end + 1
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// The sequence number of a segment's first record, read from its first line only.
+    func firstSequence(of number: Int) -> Int64? {
+        guard let handle = FileHandle(forReadingAtPath: self.segmentURL(number).path) else { return nil }
+        defer { try? handle.close() }
+        var head = Data()
+        while head.firstIndex(of: 0x0A) == nil {
+            guard let chunk = try? handle.read(upToCount: 64 * 1024), !chunk.isEmpty else { return nil }
+            head.append(chunk)
+        }
+        let line = head.prefix(upTo: head.firstIndex(of: 0x0A)!)
+        guard let (body, _) = Self.split(Substring(decoding: line, as: UTF8.self)),
+            let link = try? JSONDecoder().decode(Link.self, from: Data(body.utf8))
+        else { return nil }
+        return link.seq
     }
 
     /// Splits a record line into the chained body and its hash.

@@ -1,5 +1,6 @@
-import PolicyGate
-import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 import BridgeModel
 import Crypto
 import Foundation
@@ -7,19 +8,29 @@ import Foundation
 /// `bridged audit verify`: walks every segment and checkpoint and names the first record that is not as
 /// it was written.
 ///
-/// - an edited record no longer hashes to its stored hash (or, if the editor re-hashed the chain, no longer
-///   matches the signed checkpoint after it);
-/// - a deleted or reordered record breaks the sequence numbers and the `prev` links;
-/// - a tail cut after a checkpoint leaves the checkpoint pointing past the end of the log;
-/// - a forged checkpoint fails its Ed25519 signature.
+/// - an edited record no longer hashes to its stored hash (or, if the editor re-hashed the chain, the tree
+///   no longer has the root of the signed checkpoint after it);
+/// - a deleted or reordered record breaks the sequence numbers and the chain;
+/// - a tail cut after a checkpoint leaves the checkpoint covering more records than the log holds;
+/// - a forged checkpoint fails its Ed25519 signature, and one signed by a key other than the one the log
+///   says is in force for its period (an `audit-key` record) is refused.
+///
+/// Each record is read once: its chain hash and its leaf hash are computed from the bytes in place, and
+/// only a record that fails is parsed as JSON, to say what is wrong with it.
 struct AuditVerifier {
     struct Report: Sendable, Hashable {
         var records: Int64
         var segments: Int
         var checkpoints: Int
+        /// Checkpoints in the version 1 format (before the Merkle tree).
+        var legacyCheckpoints: Int
         var lastHash: String
+        /// The Merkle tree root over every record.
+        var root: TreeHash
         /// Records written after the last checkpoint: intact as far as the chain shows, not yet signed.
         var unsignedTail: Int64
+        /// The key ids that signed checkpoints, in the order they came into force.
+        var keyIDs: [String]
     }
 
     struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
@@ -35,102 +46,130 @@ struct AuditVerifier {
     }
 
     let segments: AuditSegments
-    let publicKey: Curve25519.Signing.PublicKey
+    let publicKeys: [Curve25519.Signing.PublicKey]
+    /// Keys given with their C2SP names (`name+id+key`); raw keys are tried under each note's own origin.
+    let noteKeys: [NoteKey]
+
+    init(directory: URL, publicKeys: [Curve25519.Signing.PublicKey], noteKeys: [NoteKey] = []) {
+        self.segments = AuditSegments(directory: directory)
+        self.publicKeys = publicKeys + noteKeys.map(\.publicKey)
+        self.noteKeys = noteKeys
+    }
 
     init(directory: URL, publicKey: Curve25519.Signing.PublicKey) {
-        self.segments = AuditSegments(directory: directory)
-        self.publicKey = publicKey
+        self.init(directory: directory, publicKeys: [publicKey])
+    }
+
+    /// A checkpoint as read from `checkpoints.jsonl`, its signature already checked.
+    struct Signed: Sendable {
+        var checkpoint: AuditCheckpoint
+        var line: Int
+        var head: TreeHead?
+        var signer: Data
     }
 
     func verify() throws(Problem) -> Report {
         let checkpoints = try self.loadCheckpoints()
-        let signed = Dictionary(checkpoints.map { ($0.seq, $0.hash) }, uniquingKeysWith: { first, _ in first })
-        var expected: Int64 = 1
-        var previous = AuditSegments.genesisHash
         let numbers: [Int]
         do { numbers = try self.segments.segmentNumbers() } catch {
             throw Problem(file: self.segments.directory.path, line: 0, message: "cannot list the audit directory")
         }
+        var files: [Segment] = []
         for number in numbers {
             let url = self.segments.segmentURL(number)
-            let file = url.lastPathComponent
-            guard let data = FileManager.default.contents(atPath: url.path) else {
-                throw Problem(file: file, line: 0, message: "cannot read the segment")
+            guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else {
+                throw Problem(file: url.lastPathComponent, line: 0, message: "cannot read the segment")
             }
             if let last = data.last, last != 0x0A {
-                throw Problem(file: file, line: 0, message: "the segment does not end with a complete record")
+                throw Problem(file: url.lastPathComponent, line: 0, message: "the segment does not end with a complete record")
             }
-            for (offset, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                .dropLast().enumerated()
-            {
-                let lineNumber = offset + 1
-                guard let (body, hash) = AuditSegments.split(line),
-                    let link = try? JSONDecoder().decode(AuditSegments.Link.self, from: Data(body.utf8))
-                else {
-                    throw Problem(file: file, line: lineNumber, sequence: expected, message: "not a well-formed audit record")
-                }
-                guard link.seq == expected else {
-                    let what = link.seq > expected ? "deleted or reordered" : "reordered or duplicated"
-                    throw Problem(
-                        file: file, line: lineNumber, sequence: link.seq,
-                        message: "expected record \(expected) here, found record \(link.seq): records were \(what)"
-                    )
-                }
-                guard link.prev == previous else {
-                    throw Problem(
-                        file: file, line: lineNumber, sequence: link.seq,
-                        message: "its prev hash does not match the record before it: the chain is broken here"
-                    )
-                }
-                let computed = SHA256.hash(data: Array(previous.utf8) + [0x0A] + Array(body.utf8)).hexString
-                guard computed == hash else {
-                    throw Problem(
-                        file: file, line: lineNumber, sequence: link.seq,
-                        message: "its contents do not match its hash: the record was edited"
-                    )
-                }
-                if let signedHash = signed[link.seq], signedHash != hash {
-                    throw Problem(
-                        file: file, line: lineNumber, sequence: link.seq,
-                        message: "it does not match the signed checkpoint for it: the log was rewritten up to here"
-                    )
-                }
-                previous = hash
-                expected += 1
+            files.append(Segment(name: url.lastPathComponent, data: data))
+        }
+        // Two walks over the same bytes, one per core: the chain (sequence numbers, chain hashes) and the tree
+        // (leaf hashes, the root at each checkpoint, the key in force). The first problem in record order wins.
+        let legacy = Set(checkpoints.filter { $0.head == nil }.map(\.checkpoint.seq))
+        let walks = Walks()
+        let segmentFiles = files
+        DispatchQueue.concurrentPerform(iterations: 2) { which in
+            if which == 0 {
+                walks.chain = Result { () throws(Problem) in try ChainWalk.run(segmentFiles, keeping: legacy) }
+            } else {
+                walks.tree = Result { () throws(Problem) in try TreeWalk.run(segmentFiles, checkpoints: checkpoints) }
             }
         }
-        let last = expected - 1
-        if let highest = checkpoints.map(\.seq).max(), highest > last {
+        guard let chainResult = walks.chain, let treeResult = walks.tree else {
+            throw Problem(file: self.segments.directory.path, line: 0, message: "the verification did not run")
+        }
+        var problems: [Problem] = []
+        if case .failure(let problem) = chainResult { problems.append(problem) }
+        if case .failure(let problem) = treeResult { problems.append(problem) }
+        if case .success(let chain) = chainResult {
+            for signed in checkpoints where signed.head == nil {
+                guard let (hash, file, line) = chain.kept[signed.checkpoint.seq], hash != signed.checkpoint.hash else { continue }
+                problems.append(Problem(file: file, line: line, sequence: signed.checkpoint.seq, message: TreeWalk.rewritten))
+            }
+        }
+        if let first = problems.min(by: { ($0.sequence ?? .max) < ($1.sequence ?? .max) }) { throw first }
+        guard case .success(let chain) = chainResult, case .success(let tree) = treeResult else {
+            throw Problem(file: self.segments.directory.path, line: 0, message: "the verification did not finish")
+        }
+        let last = chain.records
+        if let highest = checkpoints.last?.checkpoint.seq, highest > last {
             throw Problem(
                 file: AuditSegments.checkpointsFile, line: 0, sequence: last + 1,
                 message: "a signed checkpoint covers \(highest) records but the log ends at record \(last): records were cut from the end"
             )
         }
         return Report(
-            records: last, segments: numbers.count, checkpoints: checkpoints.count, lastHash: previous,
-            unsignedTail: last - (checkpoints.map(\.seq).max() ?? 0)
+            records: last, segments: numbers.count, checkpoints: checkpoints.count, legacyCheckpoints: legacy.isEmpty ? 0 : checkpoints.filter { $0.head == nil }.count,
+            lastHash: chain.head, root: tree.root, unsignedTail: last - (checkpoints.last?.checkpoint.seq ?? 0), keyIDs: tree.keyIDs
         )
     }
 
-    private func loadCheckpoints() throws(Problem) -> [AuditCheckpoint] {
+    private func loadCheckpoints() throws(Problem) -> [Signed] {
         let file = AuditSegments.checkpointsFile
         guard let data = FileManager.default.contents(atPath: self.segments.checkpointsURL.path) else { return [] }
-        var result: [AuditCheckpoint] = []
-        for (offset, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
-            guard let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: Data(line.utf8)) else {
-                throw Problem(file: file, line: offset + 1, message: "not a well-formed checkpoint")
+        var result: [Signed] = []
+        let ids = self.publicKeys.map { AuditCheckpoint.keyID($0) }.joined(separator: ", ")
+        for (offset, line) in data.split(separator: 0x0A).enumerated() {
+            let lineNumber = offset + 1
+            guard let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: Data(line)) else {
+                throw Problem(file: file, line: lineNumber, message: "not a well-formed checkpoint")
             }
-            guard checkpoint.isValid(for: self.publicKey) else {
-                throw Problem(
-                    file: file, line: offset + 1, sequence: checkpoint.seq,
-                    message: "the checkpoint's signature is not valid for this key (key id \(AuditCheckpoint.keyID(self.publicKey)))"
-                )
+            let invalid = Problem(
+                file: file, line: lineNumber, sequence: checkpoint.seq,
+                message: "the checkpoint's signature is not valid for the key(s) given (key id \(ids))"
+            )
+            let signed: Signed
+            if let note = checkpoint.note {
+                let origin = String(note.prefix { $0 != "\n" })
+                let keys = self.noteKeys + self.publicKeys.map { NoteKey(name: origin, publicKey: $0) }
+                guard let opened = try? SignedNote.open(note, keys: keys) else { throw invalid }
+                guard let head = TreeHead(text: opened.text), head.origin == opened.signer.name else {
+                    throw Problem(file: file, line: lineNumber, sequence: checkpoint.seq, message: "the signed note is not a checkpoint")
+                }
+                guard head.size == UInt64(max(checkpoint.seq, 0)) else {
+                    throw Problem(
+                        file: file, line: lineNumber, sequence: checkpoint.seq,
+                        message: "the checkpoint says \(checkpoint.seq) records, its signature covers \(head.size): the checkpoint was altered"
+                    )
+                }
+                signed = Signed(checkpoint: checkpoint, line: lineNumber, head: head, signer: opened.signer.publicKey.rawRepresentation)
+            } else {
+                guard let key = self.publicKeys.first(where: { checkpoint.isValidLegacy(for: $0) }) else { throw invalid }
+                signed = Signed(checkpoint: checkpoint, line: lineNumber, head: nil, signer: key.rawRepresentation)
             }
-            if let previous = result.last, checkpoint.seq < previous.seq {
-                throw Problem(file: file, line: offset + 1, sequence: checkpoint.seq, message: "checkpoints go backwards")
+            if let previous = result.last, checkpoint.seq < previous.checkpoint.seq {
+                throw Problem(file: file, line: lineNumber, sequence: checkpoint.seq, message: "checkpoints go backwards")
             }
-            result.append(checkpoint)
+            result.append(signed)
         }
         return result
+    }
+}
+
+extension AuditCheckpoint {
+    static func keyID(_ raw: Data) -> String {
+        String(SHA256.hash(data: raw).hexString.prefix(16))
     }
 }

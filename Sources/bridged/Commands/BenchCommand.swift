@@ -10,8 +10,8 @@ import Logging
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the in-process pipeline with durable commits.",
-        subcommands: [Pipeline.self]
+        abstract: "Measure the in-process pipeline and the audit log with durable commits.",
+        subcommands: [Pipeline.self, AuditBench.self]
     )
 
     struct Pipeline: AsyncParsableCommand {

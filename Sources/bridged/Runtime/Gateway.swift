@@ -130,7 +130,8 @@ final class Gateway: Sendable {
                 "inbox": "\(inbox)", "queued": "\(queued)", "reindexed": "\(missing.count)", "cut_bytes": "\(cutBytes)",
             ])
         }
-        try await self.audit.appendIndexed([started, Self.configLoaded(routing)], into: self.store)
+        let keyRecord = await self.audit.keyRecord()
+        try await self.audit.appendIndexed([started] + (keyRecord.map { [$0] } ?? []) + [Self.configLoaded(routing)], into: self.store)
     }
 
     static func configLoaded(_ routing: Routing) -> AuditEvent {
