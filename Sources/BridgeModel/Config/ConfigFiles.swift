@@ -17,6 +17,7 @@ struct DaemonFile: Decodable {
         var segment_bytes: Int?
         var refusal_window_seconds: Int?
         var origin: String?
+        var publish_directory: String?
     }
 
     struct HTTP: Decodable {

@@ -50,6 +50,10 @@ extension ConfigLoader {
                 }
                 settings.audit.origin = origin
             }
+            if let directory = audit.publish_directory {
+                if directory.isEmpty { self.report(name, "audit.publish_directory", "must not be empty") }
+                settings.audit.publishDirectory = directory
+            }
         }
         if let http = file.http {
             if let listen = http.listen { settings.http.listen = listen }

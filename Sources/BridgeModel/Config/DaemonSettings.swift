@@ -62,6 +62,8 @@ public struct AuditSettings: Sendable, Hashable {
     public var refusalWindowSeconds: Int = 10
     /// The log's name in its checkpoints (the C2SP origin line and signing key name); nil: `<host name>/bridged-audit`.
     public var origin: String?
+    /// A directory off the box (a mounted share) each checkpoint is copied into as a file, retried until it works.
+    public var publishDirectory: String?
     public init() {}
 }
 

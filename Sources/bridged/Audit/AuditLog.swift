@@ -31,6 +31,10 @@ actor AuditLog {
     /// Set when writing the tree failed after records were appended: it is rebuilt from the segments before
     /// the next checkpoint.
     private var treeBroken = false
+    /// Where checkpoints are copied off the box (`audit.publish_directory`), and the newest one not copied yet.
+    let publishDirectory: URL?
+    var unpublished: AuditCheckpoint?
+    var publishFailing = false
     /// The last checkpoint written before this run, nil for a log without checkpoints.
     let lastCheckpointAtStart: AuditCheckpoint?
     private var fd: Int32 = -1
@@ -54,7 +58,11 @@ actor AuditLog {
     /// How the run before this one ended, as the log's tail tells; nil for a new log.
     let previousStop: PreviousStop?
 
-    init(directory: URL, signingKey: Curve25519.Signing.PrivateKey, settings: AuditSettings, logger: Logger) throws {
+    init(
+        directory: URL, signingKey: Curve25519.Signing.PrivateKey, settings: AuditSettings, publishDirectory: URL? = nil,
+        logger: Logger
+    ) throws {
+        self.publishDirectory = publishDirectory
         self.segments = AuditSegments(directory: directory)
         self.signingKey = signingKey
         self.settings = settings
@@ -196,6 +204,7 @@ actor AuditLog {
 
     /// Signs a checkpoint when records were added since the last one and the time interval has passed.
     func checkpointIfDue() throws {
+        if self.unpublished != nil { self.publishPending() }
         guard self.lastSequence > self.checkpointedSequence,
             ContinuousClock.now - self.lastCheckpointAt >= .seconds(self.settings.checkpointSeconds)
         else { return }
@@ -228,6 +237,10 @@ actor AuditLog {
         }
         self.checkpointedSequence = self.lastSequence
         self.lastCheckpointAt = ContinuousClock.now
+        if self.publishDirectory != nil {
+            self.unpublished = checkpoint
+            self.publishPending()
+        }
     }
 
     /// Writes a final checkpoint and closes the segment.

@@ -158,7 +158,7 @@ extension AuditVerifier {
                         }
                         if let inForce = keyInForce, inForce.key != next.signer {
                             throw Problem(
-                                file: AuditSegments.checkpointsFile, line: next.line, sequence: sequence,
+                                file: next.file, line: next.line, sequence: sequence,
                                 message: "the checkpoint is signed by key \(AuditCheckpoint.keyID(next.signer)), but record \(inForce.since) "
                                     + "made key \(AuditCheckpoint.keyID(inForce.key)) the signing key from there on"
                             )

@@ -50,8 +50,14 @@ struct AuditVerifier {
     /// Keys given with their C2SP names (`name+id+key`); raw keys are tried under each note's own origin.
     let noteKeys: [NoteKey]
 
-    init(directory: URL, publicKeys: [Curve25519.Signing.PublicKey], noteKeys: [NoteKey] = []) {
+    /// Checkpoints published off the box, checked like those in `checkpoints.jsonl`.
+    let published: [AuditCheckpoint]
+
+    init(
+        directory: URL, publicKeys: [Curve25519.Signing.PublicKey], noteKeys: [NoteKey] = [], published: [AuditCheckpoint] = []
+    ) {
         self.segments = AuditSegments(directory: directory)
+        self.published = published
         self.publicKeys = publicKeys + noteKeys.map(\.publicKey)
         self.noteKeys = noteKeys
     }
@@ -63,6 +69,7 @@ struct AuditVerifier {
     /// A checkpoint as read from `checkpoints.jsonl`, its signature already checked.
     struct Signed: Sendable {
         var checkpoint: AuditCheckpoint
+        var file: String
         var line: Int
         var head: TreeHead?
         var signer: Data
@@ -114,9 +121,10 @@ struct AuditVerifier {
             throw Problem(file: self.segments.directory.path, line: 0, message: "the verification did not finish")
         }
         let last = chain.records
-        if let highest = checkpoints.last?.checkpoint.seq, highest > last {
+        if let latest = checkpoints.last, latest.checkpoint.seq > last {
+            let highest = latest.checkpoint.seq
             throw Problem(
-                file: AuditSegments.checkpointsFile, line: 0, sequence: last + 1,
+                file: latest.file, line: 0, sequence: last + 1,
                 message: "a signed checkpoint covers \(highest) records but the log ends at record \(last): records were cut from the end"
             )
         }
@@ -128,43 +136,55 @@ struct AuditVerifier {
 
     private func loadCheckpoints() throws(Problem) -> [Signed] {
         let file = AuditSegments.checkpointsFile
-        guard let data = FileManager.default.contents(atPath: self.segments.checkpointsURL.path) else { return [] }
         var result: [Signed] = []
-        let ids = self.publicKeys.map { AuditCheckpoint.keyID($0) }.joined(separator: ", ")
-        for (offset, line) in data.split(separator: 0x0A).enumerated() {
-            let lineNumber = offset + 1
-            guard let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: Data(line)) else {
-                throw Problem(file: file, line: lineNumber, message: "not a well-formed checkpoint")
-            }
-            let invalid = Problem(
-                file: file, line: lineNumber, sequence: checkpoint.seq,
-                message: "the checkpoint's signature is not valid for the key(s) given (key id \(ids))"
-            )
-            let signed: Signed
-            if let note = checkpoint.note {
-                let origin = String(note.prefix { $0 != "\n" })
-                let keys = self.noteKeys + self.publicKeys.map { NoteKey(name: origin, publicKey: $0) }
-                guard let opened = try? SignedNote.open(note, keys: keys) else { throw invalid }
-                guard let head = TreeHead(text: opened.text), head.origin == opened.signer.name else {
-                    throw Problem(file: file, line: lineNumber, sequence: checkpoint.seq, message: "the signed note is not a checkpoint")
+        if let data = FileManager.default.contents(atPath: self.segments.checkpointsURL.path) {
+            for (offset, line) in data.split(separator: 0x0A).enumerated() {
+                guard let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: Data(line)) else {
+                    throw Problem(file: file, line: offset + 1, message: "not a well-formed checkpoint")
                 }
-                guard head.size == UInt64(max(checkpoint.seq, 0)) else {
-                    throw Problem(
-                        file: file, line: lineNumber, sequence: checkpoint.seq,
-                        message: "the checkpoint says \(checkpoint.seq) records, its signature covers \(head.size): the checkpoint was altered"
-                    )
+                let signed = try self.signed(checkpoint, file: file, line: offset + 1)
+                if let previous = result.last, checkpoint.seq < previous.checkpoint.seq {
+                    throw Problem(file: file, line: offset + 1, sequence: checkpoint.seq, message: "checkpoints go backwards")
                 }
-                signed = Signed(checkpoint: checkpoint, line: lineNumber, head: head, signer: opened.signer.publicKey.rawRepresentation)
-            } else {
-                guard let key = self.publicKeys.first(where: { checkpoint.isValidLegacy(for: $0) }) else { throw invalid }
-                signed = Signed(checkpoint: checkpoint, line: lineNumber, head: nil, signer: key.rawRepresentation)
+                result.append(signed)
             }
-            if let previous = result.last, checkpoint.seq < previous.checkpoint.seq {
-                throw Problem(file: file, line: lineNumber, sequence: checkpoint.seq, message: "checkpoints go backwards")
-            }
-            result.append(signed)
         }
-        return result
+        for checkpoint in self.published {
+            let name = AuditLog.publishedName(size: checkpoint.seq)
+            guard checkpoint.seq >= 0 else {
+                throw Problem(file: name, line: 2, message: "a published checkpoint without a tree size")
+            }
+            result.append(try self.signed(checkpoint, file: "published \(name)", line: 1))
+        }
+        // Stable: for one size, the local checkpoints come before the published ones.
+        return result.enumerated().sorted { ($0.element.checkpoint.seq, $0.offset) < ($1.element.checkpoint.seq, $1.offset) }
+            .map(\.element)
+    }
+
+    /// Checks a checkpoint's signature (any trusted key) and shape; the key in force is checked on the walk.
+    private func signed(_ checkpoint: AuditCheckpoint, file: String, line: Int) throws(Problem) -> Signed {
+        let ids = self.publicKeys.map { AuditCheckpoint.keyID($0) }.joined(separator: ", ")
+        let invalid = Problem(
+            file: file, line: line, sequence: checkpoint.seq,
+            message: "the checkpoint's signature is not valid for the key(s) given (key id \(ids))"
+        )
+        guard let note = checkpoint.note else {
+            guard let key = self.publicKeys.first(where: { checkpoint.isValidLegacy(for: $0) }) else { throw invalid }
+            return Signed(checkpoint: checkpoint, file: file, line: line, head: nil, signer: key.rawRepresentation)
+        }
+        let origin = String(note.prefix { $0 != "\n" })
+        let keys = self.noteKeys + self.publicKeys.map { NoteKey(name: origin, publicKey: $0) }
+        guard let opened = try? SignedNote.open(note, keys: keys) else { throw invalid }
+        guard let head = TreeHead(text: opened.text), head.origin == opened.signer.name else {
+            throw Problem(file: file, line: line, sequence: checkpoint.seq, message: "the signed note is not a checkpoint")
+        }
+        guard head.size == UInt64(max(checkpoint.seq, 0)) else {
+            throw Problem(
+                file: file, line: line, sequence: checkpoint.seq,
+                message: "the checkpoint says \(checkpoint.seq) records, its signature covers \(head.size): the checkpoint was altered"
+            )
+        }
+        return Signed(checkpoint: checkpoint, file: file, line: line, head: head, signer: opened.signer.publicKey.rawRepresentation)
     }
 }
 

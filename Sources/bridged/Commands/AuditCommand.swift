@@ -32,7 +32,11 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "The audit directory, when verifying without a config directory.")
         var auditDirectory: String?
 
+        @Option(help: "A directory of published checkpoints to check too (default with a config: audit.publish_directory).")
+        var published: String?
+
         func run() async throws {
+            var publishedDirectory = self.published.map { URL(fileURLWithPath: $0) }
             var keys: [Curve25519.Signing.PublicKey] = []
             var noteKeys: [NoteKey] = []
             for text in self.publicKey {
@@ -53,15 +57,24 @@ struct AuditCommand: AsyncParsableCommand {
                 directory = config.resolve(config.daemon.audit.directory)
                 let secret = try config.daemon.audit.signingKey.resolve(relativeTo: config.directory)
                 keys.append(try AuditSigningKey.parse(secret.bytes).publicKey)
+                if publishedDirectory == nil { publishedDirectory = config.daemon.audit.publishDirectory.map(config.resolve) }
+            }
+            var published: [AuditCheckpoint] = []
+            if let publishedDirectory {
+                do { published = try AuditVerifier.publishedCheckpoints(in: publishedDirectory) } catch {
+                    Output.error("cannot read the published checkpoints in \(publishedDirectory.path): \(error)")
+                    throw ExitCode(1)
+                }
             }
             do {
-                let report = try AuditVerifier(directory: directory, publicKeys: keys, noteKeys: noteKeys).verify()
+                let report = try AuditVerifier(directory: directory, publicKeys: keys, noteKeys: noteKeys, published: published).verify()
                 let legacy = report.legacyCheckpoints > 0 ? " (\(report.legacyCheckpoints) from before the Merkle tree)" : ""
                 let ids = report.keyIDs.isEmpty ? (keys + noteKeys.map(\.publicKey)).map { AuditCheckpoint.keyID($0) } : report.keyIDs
                 print(
                     "audit log OK: \(report.records) records in \(report.segments) segment(s), "
                         + "\(report.checkpoints) signed checkpoint(s)\(legacy), key id \(ids.joined(separator: ", then "))"
                 )
+                if !published.isEmpty { print("\(published.count) published checkpoint(s) checked too") }
                 print("head hash \(report.lastHash)")
                 print("tree root \(report.root.base64) at size \(report.records)")
                 if report.unsignedTail > 0 {

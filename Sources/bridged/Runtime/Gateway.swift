@@ -87,7 +87,10 @@ final class Gateway: Sendable {
         self.store = try SQLiteStore(path: config.resolve(config.daemon.store.path).path)
         let keySecret = try config.daemon.audit.signingKey.resolve(relativeTo: config.directory)
         let key = try AuditSigningKey.parse(keySecret.bytes)
-        self.audit = try AuditLog(directory: auditDirectory, signingKey: key, settings: config.daemon.audit, logger: logger)
+        self.audit = try AuditLog(
+            directory: auditDirectory, signingKey: key, settings: config.daemon.audit,
+            publishDirectory: config.daemon.audit.publishDirectory.map(config.resolve), logger: logger
+        )
         let missing = try await self.audit.indexEntries(after: try await self.store.lastIndexedSequence())
         if !missing.isEmpty {
             logger.notice("re-indexed audit records written before a crash", metadata: ["records": "\(missing.count)"])

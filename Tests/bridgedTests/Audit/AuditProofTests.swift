@@ -329,3 +329,68 @@ struct AuditRecordBytesTests {
         }
     }
 }
+
+extension AuditProofTests {
+    @Test("cutting the tail of the log and of checkpoints.jsonl is caught by the checkpoints published off the box")
+    func publishedCatchTailCut() async throws {
+        let directory = self.temporaryDirectory()
+        let share = self.temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: directory)
+            try? FileManager.default.removeItem(at: share)
+        }
+        let log = try AuditLog(
+            directory: directory, signingKey: self.key, settings: self.settings(), publishDirectory: share, logger: Logger(label: "test")
+        )
+        for index in 1...25 {
+            var event = AuditEvent(.accepted)
+            event.envelope = "env-\(index)"
+            try await log.append([event])
+        }
+        try await log.close()
+        let published = try AuditVerifier.publishedCheckpoints(in: share)
+        #expect(published.map(\.seq) == [10, 20, 25])
+        #expect(try AuditVerifier(directory: directory, publicKeys: [self.key.publicKey], published: published).verify().records == 25)
+
+        // Whoever can write the audit directory cuts records 13-25 and every checkpoint after 10.
+        let segment = AuditSegments(directory: directory).segmentURL(1)
+        try (try self.lines(segment).prefix(12).joined(separator: "\n") + "\n").write(to: segment, atomically: true, encoding: .utf8)
+        let checkpoints = AuditSegments(directory: directory).checkpointsURL
+        try (try self.lines(checkpoints).prefix(1).joined(separator: "\n") + "\n").write(to: checkpoints, atomically: true, encoding: .utf8)
+        #expect(try AuditVerifier(directory: directory, publicKey: self.key.publicKey).verify().records == 12, "undetectable on the box alone")
+        do {
+            _ = try AuditVerifier(directory: directory, publicKeys: [self.key.publicKey], published: published).verify()
+            Issue.record("the cut tail went unnoticed with the published checkpoints")
+        } catch {
+            #expect(error.message.contains("a signed checkpoint covers 25 records but the log ends at record 12"), "\(error)")
+            #expect(error.file.contains("checkpoint-000000000025.txt"), "\(error)")
+        }
+    }
+
+    @Test("a checkpoint that cannot be published is retried until the share takes it")
+    func publishRetried() async throws {
+        let directory = self.temporaryDirectory()
+        let share = self.temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: directory)
+            try? FileManager.default.removeItem(at: share)
+        }
+        // A file where the share's directory should be: every publish fails.
+        try Data("not a directory".utf8).write(to: share)
+        var settings = self.settings(checkpointEvery: 5)
+        settings.checkpointSeconds = 1
+        let log = try AuditLog(directory: directory, signingKey: self.key, settings: settings, publishDirectory: share, logger: Logger(label: "test"))
+        for index in 1...5 {
+            var event = AuditEvent(.accepted)
+            event.envelope = "env-\(index)"
+            try await log.append([event])
+        }
+        #expect(await log.unpublished?.seq == 5)
+        #expect(await log.publishFailing)
+        try FileManager.default.removeItem(at: share)
+        try await log.checkpointIfDue()
+        #expect(await log.unpublished == nil)
+        #expect(try AuditVerifier.publishedCheckpoints(in: share).map(\.seq) == [5])
+        try await log.close()
+    }
+}
