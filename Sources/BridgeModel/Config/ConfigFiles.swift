@@ -18,6 +18,9 @@ struct DaemonFile: Decodable {
         var refusal_window_seconds: Int?
         var origin: String?
         var publish_directory: String?
+        var publish_url: String?
+        var publish_token_env: String?
+        var publish_token_file: String?
     }
 
     struct HTTP: Decodable {

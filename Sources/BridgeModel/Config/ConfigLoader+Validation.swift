@@ -54,6 +54,21 @@ extension ConfigLoader {
                 if directory.isEmpty { self.report(name, "audit.publish_directory", "must not be empty") }
                 settings.audit.publishDirectory = directory
             }
+            if let text = audit.publish_url {
+                let url = URL(string: text)
+                let loopback = ["127.0.0.1", "::1", "[::1]", "localhost"].contains(url?.host ?? "")
+                if url?.scheme == "https" || (url?.scheme == "http" && loopback), url?.host != nil {
+                    settings.audit.publishURL = text
+                } else {
+                    self.report(name, "audit.publish_url", "must be an https:// URL (http:// only to a loopback address)")
+                }
+            }
+            if audit.publish_token_env != nil || audit.publish_token_file != nil {
+                switch SecretSource.choose(env: audit.publish_token_env, file: audit.publish_token_file, key: "publish_token") {
+                case .success(let source): settings.audit.publishToken = source
+                case .failure(let error): self.report(name, "audit.publish_token_env", error.message)
+                }
+            }
         }
         if let http = file.http {
             if let listen = http.listen { settings.http.listen = listen }

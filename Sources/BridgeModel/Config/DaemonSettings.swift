@@ -64,6 +64,10 @@ public struct AuditSettings: Sendable, Hashable {
     public var origin: String?
     /// A directory off the box (a mounted share) each checkpoint is copied into as a file, retried until it works.
     public var publishDirectory: String?
+    /// A URL each new checkpoint is POSTed to (JSON), retried until a 2xx acknowledges it; plain http only to loopback.
+    public var publishURL: String?
+    /// A bearer token for `publishURL`, when the receiver wants one.
+    public var publishToken: SecretSource?
     public init() {}
 }
 

@@ -35,6 +35,8 @@ actor AuditLog {
     let publishDirectory: URL?
     var unpublished: AuditCheckpoint?
     var publishFailing = false
+    /// The newest checkpoint, for publishers off the box (nil until the log has one).
+    private(set) var latestCheckpoint: AuditCheckpoint?
     /// The last checkpoint written before this run, nil for a log without checkpoints.
     let lastCheckpointAtStart: AuditCheckpoint?
     private var fd: Int32 = -1
@@ -78,6 +80,7 @@ actor AuditLog {
         self.origin = settings.origin ?? Self.defaultOrigin()
         let lastCheckpoint = AuditCheckpoint.last(in: self.segments.checkpointsURL)
         self.lastCheckpointAtStart = lastCheckpoint
+        self.latestCheckpoint = lastCheckpoint
         self.tree = try AuditTree(auditDirectory: directory)
         try Self.bringUpTree(
             self.tree, segments: self.segments, records: UInt64(tail.sequence), lastCheckpoint: lastCheckpoint, logger: logger
@@ -237,6 +240,7 @@ actor AuditLog {
         }
         self.checkpointedSequence = self.lastSequence
         self.lastCheckpointAt = ContinuousClock.now
+        self.latestCheckpoint = checkpoint
         if self.publishDirectory != nil {
             self.unpublished = checkpoint
             self.publishPending()

@@ -28,6 +28,8 @@ final class Gateway: Sendable {
     let adapters: [String: any Adapter]
     let webhooks: [String: WebhookAdapter]
     let httpClient: HTTPClient
+    /// Posts checkpoints to `audit.publish_url`, when set.
+    let checkpointPoster: CheckpointPoster?
     let inboxBell = Doorbell()
     let outboxBells: [String: Doorbell]
     let ports = ListeningPorts()
@@ -102,6 +104,18 @@ final class Gateway: Sendable {
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        if let url = config.daemon.audit.publishURL {
+            let token: String?
+            do {
+                token = try config.daemon.audit.publishToken.map { String(decoding: try $0.resolve(relativeTo: config.directory).bytes, as: UTF8.self) }
+            } catch {
+                try? await self.httpClient.shutdown()
+                throw error
+            }
+            self.checkpointPoster = CheckpointPoster(url: url, token: token, client: self.httpClient, logger: logger)
+        } else {
+            self.checkpointPoster = nil
+        }
         do {
             let built = try AdapterFactory.build(config: config, httpClient: self.httpClient, state: self.store, logger: logger)
             self.adapters = built.adapters

@@ -43,6 +43,15 @@ struct PipelineService: Service {
                         await pruning.wait(timeout: .seconds(3600))
                     }
                 }
+                if let poster = gateway.checkpointPoster {
+                    group.addTask {
+                        // Apart from the ticker: a slow receiver must not delay checkpoints or gauges.
+                        while !Task.isCancelled, !stop.isStopping {
+                            await poster.publish(await gateway.audit.latestCheckpoint)
+                            await ticker.wait(timeout: .seconds(1))
+                        }
+                    }
+                }
                 group.addTask {
                     while !Task.isCancelled, !stop.isStopping {
                         await ticker.wait(timeout: .seconds(1))

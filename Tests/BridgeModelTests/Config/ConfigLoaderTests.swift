@@ -218,6 +218,20 @@ struct ConfigCrossFileTests {
         #expect(issue.message.contains("32 bytes"))
     }
 
+    @Test("checkpoints are posted over TLS, or plain HTTP to loopback only; the origin is a valid key name")
+    func publishURLAndOrigin() throws {
+        func audit(_ lines: String) throws -> [ConfigIssue] {
+            try self.issues(["bridged.toml": "[audit]\nsigning_key_file = \"keys/audit.key\"\n\(lines)\n[admin]\nlisten = \"127.0.0.1:0\"\n"])
+        }
+        #expect(try audit("publish_url = \"http://witness.example.com/checkpoints\"").contains { $0.key == "audit.publish_url" })
+        #expect(try audit("publish_url = \"ftp://127.0.0.1/x\"").contains { $0.key == "audit.publish_url" })
+        #expect(try audit("publish_url = \"https://witness.example.com/checkpoints\"").isEmpty)
+        #expect(try audit("publish_url = \"http://127.0.0.1:9999/checkpoints\"").isEmpty)
+        #expect(try audit("origin = \"gw acme\"").contains { $0.key == "audit.origin" })
+        #expect(try audit("origin = \"gw+acme\"").contains { $0.key == "audit.origin" })
+        #expect(try audit("origin = \"gw.acme.test/bridged-audit\"\npublish_directory = \"/mnt/witness\"").isEmpty)
+    }
+
     @Test("a rule with an unknown action still has its subjects checked")
     func unknownActionStillChecked() throws {
         let issues = try self.issues([

@@ -38,6 +38,8 @@ final class HookSink: Sendable {
         /// Each request's `kind` (the generic dialect's), in order.
         var kinds: [String] { self.requests.compactMap { $0.json["kind"] as? String } }
         var headers: [[String: String]] { self.requests.map(\.headers) }
+        /// One field of each request's JSON body, as text ("" when absent).
+        func field(_ key: String) -> [String] { self.requests.map { $0.json[key].map { "\($0)" } ?? "" } }
     }
 
     let state = State()
