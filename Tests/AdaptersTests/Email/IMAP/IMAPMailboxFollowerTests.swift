@@ -113,6 +113,8 @@ struct IMAPMailboxFollowerTests {
                 let flags = try await Self.flags(dovecot)
                 return flags[1]?.contains("$Bridged") == true && flags[2]?.contains("$Bridged") == true
             }
+            // The cursor is saved after the server has the flag: wait for it, not for the flag alone.
+            try await Support.eventually("the cursor at UID 2") { await store.cursor(Self.account)?.lastUID == 2 }
         }
         task.cancel()
         try await task.value
