@@ -48,8 +48,11 @@ struct AuditCheckpoint: Codable, Sendable, Hashable {
         return TreeHead(text: String(note[..<separator.lowerBound]) + "\n")
     }
 
-    static func keyID(_ key: Curve25519.Signing.PublicKey) -> String {
-        String(SHA256.hash(data: key.rawRepresentation).hexString.prefix(16))
+    static func keyID(_ key: Curve25519.Signing.PublicKey) -> String { self.keyID(key.rawRepresentation) }
+
+    /// The first 16 hex digits of SHA-256 over a raw 32-byte public key.
+    static func keyID(_ raw: Data) -> String {
+        String(SHA256.hash(data: raw).hexString.prefix(16))
     }
 
     /// The last checkpoint in the file, if any.

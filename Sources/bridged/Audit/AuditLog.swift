@@ -69,8 +69,7 @@ actor AuditLog {
         self.signingKey = signingKey
         self.settings = settings
         self.logger = logger
-        self.encoder = JSONEncoder()
-        self.encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        self.encoder = EnvelopeCoding.encoder()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tail = try Self.recoverTail(self.segments, logger: logger)
         self.segmentNumber = tail.segment

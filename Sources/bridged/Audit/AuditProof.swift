@@ -135,8 +135,10 @@ extension AuditSegments {
     /// The line of record `seq`, found from each segment's first record.
     func record(seq: Int64) throws -> Data? {
         let numbers = try self.segmentNumbers()
-        guard let number = numbers.last(where: { (self.firstSequence(of: $0) ?? Int64.max) <= seq }),
-            let first = self.firstSequence(of: number)
+        // Each segment's first line is read once, from the newest back to the one holding `seq`.
+        guard let (number, first) = numbers.reversed().lazy.compactMap({ number in
+            self.firstSequence(of: number).map { (number, $0) }
+        }).first(where: { $0.1 <= seq })
         else { return nil }
         let data = try Data(contentsOf: self.segmentURL(number), options: .alwaysMapped)
         var current = first

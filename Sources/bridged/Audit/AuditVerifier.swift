@@ -187,9 +187,3 @@ struct AuditVerifier {
         return Signed(checkpoint: checkpoint, file: file, line: line, head: head, signer: opened.signer.publicKey.rawRepresentation)
     }
 }
-
-extension AuditCheckpoint {
-    static func keyID(_ raw: Data) -> String {
-        String(SHA256.hash(data: raw).hexString.prefix(16))
-    }
-}

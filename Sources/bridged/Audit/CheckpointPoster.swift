@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BridgeModel
 import Foundation
 import Logging
 import NIOCore
@@ -44,8 +45,7 @@ actor CheckpointPoster {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         if let token = self.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = EnvelopeCoding.encoder()
         let body = Body(origin: head.origin, size: checkpoint.seq, root: head.root.base64, note: note, at: checkpoint.at)
         guard let bytes = try? encoder.encode(body) else { return }
         request.body = .bytes(ByteBuffer(bytes: bytes))

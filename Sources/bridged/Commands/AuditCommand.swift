@@ -257,8 +257,6 @@ struct AuditCommand: AsyncParsableCommand {
 /// One JSON object per line, keys sorted, `/` not escaped: what the audit commands print.
 private enum JSON {
     static func line(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try EnvelopeCoding.encoder().encode(value), as: UTF8.self)
     }
 }
